@@ -1,0 +1,244 @@
+"""The `triad` command line: demo workspace, store maintenance, and launching the dashboard.
+
+Every command takes ``--db PATH`` and honours ``TRIAD_DB``; the default store is ``data/triad.duckdb``.
+Later issues add ``sync``, ``import`` and ``export`` here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from models.schema import LATEST_VERSION
+from models.store import (
+    PROJECT_ROOT,
+    StoreError,
+    get_store,
+    integrity_problems,
+    last_syncs,
+    migrate,
+    resolve_db_path,
+    schema_version,
+    table_counts,
+)
+
+console = Console(stderr=True)
+out = Console()
+log = logging.getLogger("triad")
+
+
+@contextmanager
+def progress_bar(title: str) -> Iterator[Callable[[str, float], None]]:
+    """A CLI progress bar fed by ``progress(step, fraction)`` callbacks (silent when not a terminal)."""
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TextColumn("{task.fields[step]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
+        task = bar.add_task(title, total=1.0, step="")
+
+        def update(step: str, fraction: float) -> None:
+            bar.update(task, completed=fraction, step=step)
+
+        yield update
+        bar.update(task, completed=1.0, step="done")
+
+
+def _human_bytes(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
+
+
+# -- commands ------------------------------------------------------------------------------------------------
+def cmd_demo(args: argparse.Namespace) -> int:
+    from models.demo import DemoRefusedError, build_demo, demo_size
+
+    path = resolve_db_path(args.db)
+    size = demo_size(args.scale)
+    console.print(f"Building the demo workspace in [bold]{path}[/]: {size.description} (seed {args.seed})")
+    end_date = dt.date.fromisoformat(args.end_date) if args.end_date else None
+    try:
+        with progress_bar("demo") as update:
+            result = build_demo(
+                path,
+                scale=args.scale,
+                seed=args.seed,
+                end_date=end_date,
+                replace=args.replace,
+                progress=update,
+            )
+    except DemoRefusedError as exc:
+        console.print(f"[red]{exc}[/]")
+        return 2
+    counts = result["counts"]
+    console.print(
+        f"Done: {sum(counts.values()):,} rows — generated in {result['generate_seconds']:.1f} s, loaded in "
+        f"{result['load_seconds']:.1f} s; file {_human_bytes(result['file_bytes'])}."
+    )
+    return 0
+
+
+def cmd_db_migrate(args: argparse.Namespace) -> int:
+    path = resolve_db_path(args.db)
+    store = get_store(path)
+    with store.connect() as cur:  # opening migrates; report what the file is at now
+        version = schema_version(cur)
+        applied = migrate(cur)
+    console.print(
+        f"{path}: schema version {version} (latest {LATEST_VERSION})"
+        + (f", applied {applied}" if applied else ", nothing to do")
+    )
+    return 0
+
+
+def cmd_db_info(args: argparse.Namespace) -> int:
+    path = resolve_db_path(args.db)
+    if not path.exists():
+        console.print(
+            f"[yellow]No store at {path}.[/] Run `triad demo` to create one with the demo workspace."
+        )
+        return 1
+    store = get_store(path)
+    with store.connect() as cur:
+        info = {
+            "path": str(path),
+            "schema_version": schema_version(cur),
+            "file_bytes": path.stat().st_size,
+            "tables": table_counts(cur),
+            "integrity_problems": integrity_problems(cur),
+            "last_syncs": [
+                {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+                for row in last_syncs(cur).iter_rows(named=True)
+            ],
+        }
+    if args.json:
+        out.print_json(json.dumps(info))
+        return 0
+    out.print(f"[bold]{path}[/]  schema v{info['schema_version']}  {_human_bytes(info['file_bytes'])}")
+    table = Table("table", "rows", title="Rows per table")
+    for name, n in info["tables"].items():
+        table.add_row(name, f"{n:,}")
+    out.print(table)
+    syncs = Table(
+        "connector", "status", "started", "finished", "rows", "last success", title="Last sync per connector"
+    )
+    for row in info["last_syncs"]:
+        syncs.add_row(
+            row["connector"],
+            row["status"],
+            str(row["started_at"]),
+            str(row["finished_at"]),
+            f"{row['rows_written']:,}",
+            str(row["last_success_at"]),
+        )
+    out.print(syncs if info["last_syncs"] else "No sync has run yet.")
+    if info["integrity_problems"]:
+        out.print(f"[red]Integrity problems:[/] {info['integrity_problems']}")
+    return 0
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    """Open the dashboard; on a fresh machine the demo workspace is generated first."""
+    path = resolve_db_path(args.db)
+    os.environ["TRIAD_DB"] = str(path)
+    if not path.exists():
+        console.print(
+            f"No store at {path} yet: building the demo workspace first (scale {args.demo_scale:g})."
+        )
+        demo_args = argparse.Namespace(
+            db=str(path), scale=args.demo_scale, seed=42, end_date=None, replace=False
+        )
+        if cmd_demo(demo_args) != 0:
+            return 1
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.web import cli as st_cli
+
+    # Triad's pages are listed by st.navigation in app.py; tell Streamlit before its first run so it never
+    # falls back to the legacy automatic pages/ discovery (which would run a page without app.py around it).
+    PagesManager.uses_pages_directory = False
+    st_args = ["streamlit", "run", str(PROJECT_ROOT / "app.py"), "--server.port", str(args.port)]
+    if args.headless:
+        st_args += ["--server.headless", "true"]
+    sys.argv = st_args
+    return int(st_cli.main(standalone_mode=False) or 0)
+
+
+# -- parser --------------------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    db_help = "store file (default: $TRIAD_DB or data/triad.duckdb)"
+    parser = argparse.ArgumentParser(
+        prog="triad", description="Triad: local-first influencer relationship management."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="generate the demo workspace into the store")
+    demo.add_argument("--db", help=db_help)
+    demo.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="1 = small agency (300 influencers, ~200k orders); 100 = large agency (20M orders)",
+    )
+    demo.add_argument(
+        "--seed", type=int, default=42, help="random seed (same seed + end date = same workspace)"
+    )
+    demo.add_argument("--end-date", help="last day of the demo history, YYYY-MM-DD (default: today, UTC)")
+    demo.add_argument("--replace", action="store_true", help="overwrite a store that already holds data")
+    demo.set_defaults(func=cmd_demo)
+
+    db = sub.add_parser("db", help="store maintenance").add_subparsers(dest="db_command", required=True)
+    mig = db.add_parser("migrate", help="bring the store's schema to the latest version")
+    mig.add_argument("--db", help=db_help)
+    mig.set_defaults(func=cmd_db_migrate)
+    info = db.add_parser("info", help="schema version, rows per table, file size, last sync per connector")
+    info.add_argument("--db", help=db_help)
+    info.add_argument("--json", action="store_true", help="machine-readable output")
+    info.set_defaults(func=cmd_db_info)
+
+    app = sub.add_parser(
+        "app", help="open the dashboard (builds the demo workspace first if there is no store)"
+    )
+    app.add_argument("--db", help=db_help)
+    app.add_argument("--port", type=int, default=8501)
+    app.add_argument("--headless", action="store_true", help="do not open a browser")
+    app.add_argument("--demo-scale", type=float, default=1.0, help="scale of the demo built on first start")
+    app.set_defaults(func=cmd_app)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return args.func(args)
+    except StoreError as exc:
+        console.print(f"[red]{exc}[/]")
+        return 3
+    except KeyboardInterrupt:
+        console.print("Interrupted; nothing was half-written (every write is one transaction).")
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
