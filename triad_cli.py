@@ -32,8 +32,8 @@ from models.store import (
     table_counts,
 )
 
-console = Console(stderr=True)
-out = Console()
+console = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
 log = logging.getLogger("triad")
 
 

@@ -1114,7 +1114,7 @@ def _customers_and_orders(
     nc = first_t.size
 
     # --- repeat purchases: BG/NBD-like (rate λ per customer, dropout p after each purchase) --------------------
-    lam = rng.gamma(0.9, 1 / 0.9, nc) / 11.0  # purchases per day, mean one every ~11 days
+    lam = rng.gamma(0.9, 1 / 0.9, nc) / 9.5  # purchases per day, mean one every ~9.5 days
     p_drop = rng.beta(1.1, 16.0, nc)
     n_repeat = np.minimum(rng.geometric(p_drop) - 1, 400)
     rep_c = np.repeat(np.arange(nc), n_repeat)
@@ -1415,7 +1415,10 @@ class DemoRefusedError(RuntimeError):
 def load_frames(
     store: Store, frames: dict[str, pl.DataFrame], *, replace: bool = False, progress: Progress | None = None
 ) -> dict[str, int]:
-    """Write the frames into the store in one transaction (all or nothing); return rows per table."""
+    """Write the frames into the store in one transaction (all or nothing); return rows per table.
+
+    Frames are taken out of ``frames`` as they are written, so memory is freed table by table.
+    """
     counts: dict[str, int] = {}
     with store.transaction() as cur:
         existing = cur.execute(
@@ -1432,7 +1435,7 @@ def load_frames(
         for i, table in enumerate(tables):
             if progress:
                 progress(f"loading {table}", i / len(tables))
-            frame = frames[table]
+            frame = frames.pop(table)
             name = f"_demo_{table}"
             cur.register(name, frame.to_arrow())
             try:
@@ -1440,6 +1443,7 @@ def load_frames(
             finally:
                 cur.unregister(name)
             counts[table] = frame.height
+            del frame
     return counts
 
 

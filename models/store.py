@@ -36,6 +36,8 @@ from models.schema import LATEST_VERSION, MIGRATIONS, TABLES
 
 log = logging.getLogger(__name__)
 
+WAL_CHECKPOINT_BYTES = 16 * 2**20  # DuckDB's own default threshold
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "triad.duckdb"
 
@@ -62,17 +64,19 @@ _LOCK_HOLDER = re.compile(r"PID (\d+)")
 
 
 def _describe_pid(pid: str) -> str:
+    """Who holds the file, in words: the triad command, a dashboard, or the program's name."""
     try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
     except OSError:
-        return f"process {pid}"
-    if "triad" in cmdline:
-        # Keep only the triad subcommand; arguments may hold paths but never secrets (those are env vars).
-        tail = cmdline.split("triad", 1)[1].split()[:2]
-        return f"`triad {' '.join(tail)}` (PID {pid})"
-    if "streamlit" in cmdline:
+        return f"process PID {pid}"
+    joined = " ".join(argv)
+    if "streamlit" in joined:
         return f"a Triad dashboard (PID {pid})"
-    return f"process {pid}"
+    for i, arg in enumerate(argv):
+        if Path(arg).name == "triad" and i + 1 < len(argv):
+            # only the subcommand: arguments may hold paths, and we never echo more than we must
+            return f"`triad {argv[i + 1]}` (PID {pid})"
+    return f"{Path(argv[0]).name or 'a process'} (PID {pid})"
 
 
 class Store:
@@ -89,6 +93,7 @@ class Store:
         self.wait_seconds = wait_seconds
         self.linger_seconds = linger_seconds
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()  # one writing transaction at a time in this process
         self._db: duckdb.DuckDBPyConnection | None = None
         self._in_use = 0
         self._generation = 0  # bumps on each release so a stale linger timer does nothing
@@ -101,7 +106,13 @@ class Store:
         delay = 0.02
         while True:
             try:
-                return duckdb.connect(str(self.path))
+                db = duckdb.connect(str(self.path))
+                # DuckDB 1.4.4 can hang in the automatic checkpoint that a COMMIT triggers after large deletes
+                # plus inserts in one transaction (seen with `triad demo --replace`). We turn the automatic one
+                # off and checkpoint explicitly after each writing transaction (see _checkpoint_if_large), and
+                # closing the file checkpoints too.
+                db.execute("SET checkpoint_threshold = '1TB'")
+                return db
             except duckdb.IOException as exc:
                 text = str(exc)
                 if "lock" not in text.lower():
@@ -181,8 +192,11 @@ class Store:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A cursor inside BEGIN … COMMIT; any exception rolls everything back and re-raises."""
-        with self.connect() as cur:
+        """A cursor inside BEGIN … COMMIT; any exception rolls everything back and re-raises.
+
+        Writing transactions of one process run one at a time, so id allocation (:func:`next_id`) is safe.
+        """
+        with self._write_lock, self.connect() as cur:
             cur.execute("BEGIN TRANSACTION")
             try:
                 yield cur
@@ -190,6 +204,19 @@ class Store:
                 cur.execute("ROLLBACK")
                 raise
             cur.execute("COMMIT")
+            self._checkpoint_if_large(cur)
+
+    def _checkpoint_if_large(self, cur: duckdb.DuckDBPyConnection) -> None:
+        wal = self.path.with_name(self.path.name + ".wal")
+        try:
+            if wal.stat().st_size < WAL_CHECKPOINT_BYTES:
+                return
+        except FileNotFoundError:
+            return
+        try:
+            cur.execute("CHECKPOINT")
+        except duckdb.Error as exc:  # another thread's transaction is open: the next writer or close does it
+            log.debug("checkpoint deferred: %s", exc)
 
     def query(self, sql: str, params: Sequence[object] | dict[str, object] | None = None) -> pl.DataFrame:
         """Run one read query and return a Polars frame."""
