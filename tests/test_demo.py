@@ -48,7 +48,7 @@ def test_sizes_at_named_scales() -> None:
 
 def test_scale1_volumes(scale1: dict[str, pl.DataFrame]) -> None:
     assert 150_000 <= scale1["orders"].height <= 260_000  # "~200k orders"
-    assert 300 <= scale1["influencers"].height
+    assert scale1["influencers"].height >= 300
     assert 25_000 <= scale1["posts"].height <= 50_000
     assert scale1["account_snapshots"].height >= 300 * 365
 

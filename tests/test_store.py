@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 import subprocess
 import sys
 import textwrap
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -85,15 +85,15 @@ def test_file_from_newer_triad_is_refused(tmp_path: Path) -> None:
             [LATEST_VERSION + 1],
         )
     store.close()
-    with pytest.raises(SchemaTooNewError, match="Upgrade Triad"):
-        with Store(path).connect():
-            pass
+    with pytest.raises(SchemaTooNewError, match="Upgrade Triad"), Store(path).connect():
+        pass
 
 
 def test_failed_migration_leaves_file_at_previous_version(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from models import schema, store as store_mod
+    from models import schema
+    from models import store as store_mod
 
     path = tmp_path / "v1.duckdb"
     _v1_file(path)
@@ -102,9 +102,8 @@ def test_failed_migration_leaves_file_at_previous_version(
         schema.Migration(2, "broken", "CREATE TABLE ok_table (x INT); SELEC nonsense"),
     )
     monkeypatch.setattr(store_mod, "MIGRATIONS", broken)
-    with pytest.raises(duckdb.ParserException):
-        with Store(path).connect():
-            pass
+    with pytest.raises(duckdb.ParserException), Store(path).connect():
+        pass
     con = duckdb.connect(str(path))
     assert schema_version(con) == 1
     tables = {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
@@ -151,10 +150,9 @@ def test_upsert_keeps_last_of_duplicate_keys_in_one_batch(empty_db: Path) -> Non
 
 def test_transaction_rolls_back_everything_on_error(empty_db: Path) -> None:
     store = get_store(empty_db)
-    with pytest.raises(RuntimeError):
-        with store.transaction() as cur:
-            cur.execute("INSERT INTO brands (brand_id, name) VALUES (1, 'Acme')")
-            raise RuntimeError("the sync failed half-way")
+    with pytest.raises(RuntimeError), store.transaction() as cur:
+        cur.execute("INSERT INTO brands (brand_id, name) VALUES (1, 'Acme')")
+        raise RuntimeError("the sync failed half-way")
     with store.connect() as cur:
         assert cur.execute("SELECT count(*) FROM brands").fetchone() == (0,)
     store.close()
@@ -206,9 +204,8 @@ def test_busy_store_gives_a_clear_message(tmp_path: Path) -> None:
     try:
         assert holder.stdout.readline().strip() == "holding"
         store = Store(path, wait_seconds=0.5)
-        with pytest.raises(StoreBusyError) as info:
-            with store.connect():
-                pass
+        with pytest.raises(StoreBusyError) as info, store.connect():
+            pass
         message = str(info.value)
         assert str(path) in message and f"PID {holder.pid}" in message and "try again" in message
     finally:
