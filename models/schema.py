@@ -268,11 +268,45 @@ CREATE TABLE sync_state (
 );
 """
 
+_V3 = """
+-- One row per attribution model run: the settings it used, so every attributed figure can be traced back.
+CREATE TABLE attribution_models (
+    model_id      VARCHAR PRIMARY KEY,   -- e.g. 'code>link:30d'
+    window_days   INTEGER NOT NULL,
+    precedence    VARCHAR NOT NULL CHECK (precedence IN ('code_first', 'link_first')),
+    computed_at   TIMESTAMP NOT NULL,
+    orders_seen   BIGINT NOT NULL DEFAULT 0,
+    orders_attributed BIGINT NOT NULL DEFAULT 0,
+    is_default    BOOLEAN NOT NULL DEFAULT false
+);
+
+-- Each order is attributed at most once per model (the primary key says so).
+CREATE TABLE attributed_orders (
+    model_id      VARCHAR NOT NULL,
+    order_id      BIGINT NOT NULL,
+    brand_id      INTEGER NOT NULL,
+    campaign_id   INTEGER NOT NULL,
+    deal_id       INTEGER NOT NULL,
+    influencer_id INTEGER NOT NULL,
+    method        VARCHAR NOT NULL CHECK (method IN ('code', 'link')),
+    anchor_at     TIMESTAMP,             -- the click or post that put the order in the window (links)
+    ordered_at    TIMESTAMP NOT NULL,
+    customer_id   BIGINT,
+    is_new_customer BOOLEAN NOT NULL,    -- the customer's first order with the brand
+    revenue       DECIMAL(18, 2) NOT NULL,   -- gross - refunded
+    discount      DECIMAL(18, 2) NOT NULL,
+    refunded      DECIMAL(18, 2) NOT NULL,
+    cost_of_goods DECIMAL(18, 2),
+    PRIMARY KEY (model_id, order_id)
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "core relationship schema: brands, influencers, accounts, posts, campaigns, deals, orders", _V1
     ),
     Migration(2, "operations: users, audit log, sync runs and state; orders.cost_of_goods", _V2),
+    Migration(3, "attribution: models and attributed orders, materialised for the pages", _V3),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
@@ -296,4 +330,6 @@ TABLES: tuple[str, ...] = (
     "audit_log",
     "sync_runs",
     "sync_state",
+    "attribution_models",
+    "attributed_orders",
 )
