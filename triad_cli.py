@@ -90,7 +90,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     counts = result["counts"]
     console.print(
         f"Done: {sum(counts.values()):,} rows — generated in {result['generate_seconds']:.1f} s, loaded in "
-        f"{result['load_seconds']:.1f} s; file {_human_bytes(result['file_bytes'])}."
+        f"{result['load_seconds']:.1f} s, attributed in {result['attribution_seconds']:.1f} s; "
+        f"file {_human_bytes(result['file_bytes'])}."
     )
     return 0
 

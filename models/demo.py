@@ -1476,6 +1476,12 @@ def build_demo(
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     counts = load_frames(store, frames, replace=replace, progress=None)
     t2 = time.perf_counter()
+    from models.attribution import refresh_attribution  # late import: attribution reads what demo wrote
+
+    if progress:
+        progress("attributing orders", 0.97)
+    refresh_attribution(store)
+    t3 = time.perf_counter()
     with store.transaction() as cur:
         record_run(
             cur,
@@ -1494,6 +1500,7 @@ def build_demo(
         "counts": counts,
         "generate_seconds": t1 - t0,
         "load_seconds": t2 - t1,
+        "attribution_seconds": t3 - t2,
         "file_bytes": store.path.stat().st_size,
         "size": demo_size(scale),
     }

@@ -187,7 +187,7 @@ CREATE TABLE orders (
     external_order_id VARCHAR NOT NULL,
     customer_id       BIGINT,
     ordered_at        TIMESTAMP NOT NULL,
-    gross             DECIMAL(18, 2) NOT NULL,  -- order total before refunds, after discounts
+    gross             DECIMAL(18, 2) NOT NULL,  -- what the customer paid: after discounts, before refunds
     discount          DECIMAL(18, 2) NOT NULL DEFAULT 0,
     refunded          DECIMAL(18, 2) NOT NULL DEFAULT 0,
     currency          VARCHAR NOT NULL DEFAULT 'USD',
@@ -293,7 +293,7 @@ CREATE TABLE attributed_orders (
     ordered_at    TIMESTAMP NOT NULL,
     customer_id   BIGINT,
     is_new_customer BOOLEAN NOT NULL,    -- the customer's first order with the brand
-    revenue       DECIMAL(18, 2) NOT NULL,   -- gross - refunded
+    revenue       DECIMAL(18, 2) NOT NULL,   -- gross sales: before discounts and refunds (gross + discount)
     discount      DECIMAL(18, 2) NOT NULL,
     refunded      DECIMAL(18, 2) NOT NULL,
     cost_of_goods DECIMAL(18, 2),

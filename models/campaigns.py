@@ -1,0 +1,496 @@
+"""Campaign conversions: spend, attributed orders and revenue, the cost ratios, the funnel, lift and leakage.
+
+Every figure reads the materialised attribution (``attributed_orders``) of one attribution model (the
+default one unless a ``model_id`` is given), so pages answer instantly and the model in use can be named.
+Definitions follow METRICS.md; :data:`DEFINITIONS` holds the one-line text the pages show.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from models.attribution import default_model_id
+from models.filters import Filters, MetricDefinition
+
+ACTIVE_STAGES = ("contracted", "live", "completed")
+COUPON_SITES = (
+    "retailmenot",
+    "couponfollow",
+    "honey.com",
+    "joinhoney",
+    "dealspotr",
+    "knoji",
+    "couponbirds",
+    "slickdeals",
+    "wethrift",
+    "promocodes",
+    "coupons.com",
+    "groupon",
+    "vouchercodes",
+    "savings.com",
+    "couponcabin",
+)
+
+DEFINITIONS: dict[str, MetricDefinition] = {
+    "spend": MetricDefinition(
+        "spend",
+        "fees + product cost of seeded goods + commission rate × attributed net sales (paid − refunded)",
+        "Deals count from the 'contracted' stage on; prospects and declined deals cost nothing.",
+    ),
+    "orders": MetricDefinition(
+        "attributed orders", "orders attributed to the campaign–influencer by the model in use"
+    ),
+    "revenue": MetricDefinition(
+        "attributed revenue", "Σ gross sales of attributed orders (before discounts and refunds)"
+    ),
+    "new_customers": MetricDefinition(
+        "new customers won", "attributed orders that were the customer's first order with the brand"
+    ),
+    "returning_customers": MetricDefinition(
+        "returning customers reached",
+        "distinct customers of attributed orders who had ordered from the brand before",
+    ),
+    "views": MetricDefinition(
+        "views",
+        "Σ views of the influencers' sponsored posts for the campaign",
+        "Used in place of impressions, which the platforms do not give per post.",
+    ),
+    "engagements": MetricDefinition(
+        "engagements", "Σ likes + comments + shares + saves of the sponsored posts"
+    ),
+    "clicks": MetricDefinition("link clicks", "clicks on the deals' tracking links"),
+    "cpm": MetricDefinition(
+        "CPM", "spend / views × 1,000", "Views stand in for impressions (not collected)."
+    ),
+    "cpe": MetricDefinition("CPE", "spend / engagements"),
+    "cpa": MetricDefinition("CPA", "spend / attributed orders"),
+    "cpa_new": MetricDefinition("CPA per new customer", "spend / new customers won"),
+    "roas": MetricDefinition("ROAS", "attributed revenue / spend"),
+    "net_roas": MetricDefinition(
+        "net ROAS",
+        "(attributed revenue − discounts − refunds − cost of goods) / spend",
+        "Cost of goods counts as 0 where the store has none.",
+    ),
+    "roi": MetricDefinition("ROI", "(attributed revenue − spend) / spend"),
+    "conversion_rate": MetricDefinition(
+        "conversion rate", "link-attributed orders / link clicks", "Only where clicks are tracked."
+    ),
+    "lift": MetricDefinition(
+        "lift",
+        "orders (or revenue) in the campaign window − the baseline expected from the brand's own "
+        "pre-period (same weekday profile, trailing 8 weeks)",
+        "95 % interval from the day-to-day variation of the pre-period (normal approximation). All of the "
+        "brand's orders count, attributed or not, so halo sales show; other campaigns of the brand running at "
+        "the same time are not separated out.",
+        {"pre-period": "8 weeks"},
+    ),
+    "leakage": MetricDefinition(
+        "leakage flag",
+        "promo-code redemptions with no click and a referrer from a coupon site, or far more "
+        "redemptions than the influencer's reach could explain",
+        "Flagged when ≥ 3 coupon-site redemptions make ≥ 10 % of the code's redemptions, or redemptions exceed "
+        "2 % of the sponsored posts' reach (views, else followers).",
+        {"min coupon orders": 3, "min share": "10 %", "max plausible conversion of reach": "2 %"},
+    ),
+}
+
+
+def _ratio(num: str, den: str) -> str:
+    return f"CASE WHEN ({den}) > 0 THEN ({num}) / ({den}) END"
+
+
+def deal_performance(
+    con: duckdb.DuckDBPyConnection, filters: Filters = Filters(), *, model_id: str | None = None
+) -> pl.DataFrame:
+    """One row per deal (campaign × influencer): spend, conversions, reach and every cost ratio.
+
+    Filters: brand, campaign, influencer; a date range keeps campaigns that overlap it (their whole results).
+    """
+    model = model_id or default_model_id(con)
+    where, params = filters.where(
+        {"brand": "c.brand_id", "campaign": "c.campaign_id", "influencer": "d.influencer_id"}
+    )
+    if filters.start is not None:
+        where += " AND coalesce(c.end_date, DATE '9999-12-31') >= ?"
+        params.append(filters.start)
+    if filters.end is not None:
+        where += " AND coalesce(c.start_date, DATE '0001-01-01') <= ?"
+        params.append(filters.end)
+    sql = f"""
+    WITH sel AS (
+        SELECT d.deal_id, d.campaign_id, d.influencer_id, d.stage, d.fee, d.product_cost, d.commission_rate,
+               c.brand_id, c.name AS campaign, c.status, c.start_date, c.end_date, c.currency, i.name AS influencer
+        FROM deals d JOIN campaigns c USING (campaign_id) JOIN influencers i USING (influencer_id)
+        {where}
+    ),
+    conv AS (
+        SELECT a.deal_id, count(*) AS orders, sum(a.revenue) AS revenue, sum(a.discount) AS discounts,
+               sum(a.refunded) AS refunds, sum(coalesce(a.cost_of_goods, 0)) AS cost_of_goods,
+               sum(a.revenue - a.discount - a.refunded) AS net_sales,
+               count(*) FILTER (WHERE a.is_new_customer) AS new_customers,
+               count(DISTINCT a.customer_id) FILTER (WHERE NOT a.is_new_customer) AS returning_customers,
+               count(*) FILTER (WHERE a.method = 'link') AS link_orders,
+               count(*) FILTER (WHERE a.method = 'code') AS code_orders
+        FROM attributed_orders a
+        WHERE a.model_id = ? AND a.deal_id IN (SELECT deal_id FROM sel)
+        GROUP BY a.deal_id
+    ),
+    reach AS (
+        SELECT s.deal_id, count(p.post_id) AS posts, sum(p.views) AS views,
+               count(p.post_id) FILTER (WHERE p.views IS NULL) AS posts_without_views,
+               sum(p.likes + p.comments + coalesce(p.shares, 0) + coalesce(p.saves, 0)) AS engagements
+        FROM sel s
+        JOIN accounts a ON a.influencer_id = s.influencer_id
+        JOIN posts p ON p.account_id = a.account_id AND p.campaign_id = s.campaign_id
+        GROUP BY s.deal_id
+    ),
+    clicks AS (
+        SELECT deal_id, count(*) AS clicks FROM link_clicks WHERE deal_id IN (SELECT deal_id FROM sel)
+        GROUP BY deal_id
+    ),
+    base AS (
+        SELECT s.*, coalesce(cv.orders, 0) AS orders, coalesce(cv.revenue, 0)::DOUBLE AS revenue,
+               coalesce(cv.discounts, 0)::DOUBLE AS discounts, coalesce(cv.refunds, 0)::DOUBLE AS refunds,
+               coalesce(cv.cost_of_goods, 0)::DOUBLE AS cost_of_goods,
+               coalesce(cv.new_customers, 0) AS new_customers,
+               coalesce(cv.returning_customers, 0) AS returning_customers,
+               coalesce(cv.link_orders, 0) AS link_orders, coalesce(cv.code_orders, 0) AS code_orders,
+               coalesce(r.posts, 0) AS posts, coalesce(r.views, 0) AS views,
+               coalesce(r.posts_without_views, 0) AS posts_without_views,
+               coalesce(r.engagements, 0) AS engagements, coalesce(k.clicks, 0) AS clicks,
+               CASE WHEN s.stage IN {ACTIVE_STAGES!r}
+                    THEN (s.fee + s.product_cost)::DOUBLE
+                         + s.commission_rate * coalesce(cv.net_sales, 0)::DOUBLE
+                    ELSE 0 END AS spend
+        FROM sel s LEFT JOIN conv cv USING (deal_id) LEFT JOIN reach r USING (deal_id)
+        LEFT JOIN clicks k USING (deal_id)
+    )
+    SELECT *,
+           {_ratio("spend * 1000", "views")} AS cpm,
+           {_ratio("spend", "engagements")} AS cpe,
+           {_ratio("spend", "orders")} AS cpa,
+           {_ratio("spend", "new_customers")} AS cpa_new,
+           {_ratio("revenue", "spend")} AS roas,
+           {_ratio("revenue - discounts - refunds - cost_of_goods", "spend")} AS net_roas,
+           {_ratio("revenue - spend", "spend")} AS roi,
+           {_ratio("link_orders::DOUBLE", "clicks")} AS conversion_rate
+    FROM base
+    ORDER BY campaign_id, revenue DESC, deal_id
+    """
+    return con.execute(sql, [*params, model]).pl()
+
+
+def campaign_summary(
+    con: duckdb.DuckDBPyConnection, filters: Filters = Filters(), *, model_id: str | None = None
+) -> pl.DataFrame:
+    """One row per campaign: status, dates, spend, conversions, reach and the cost ratios."""
+    deals = deal_performance(con, filters, model_id=model_id)
+    sums = [
+        "spend",
+        "orders",
+        "revenue",
+        "discounts",
+        "refunds",
+        "cost_of_goods",
+        "new_customers",
+        "returning_customers",
+        "link_orders",
+        "code_orders",
+        "posts",
+        "views",
+        "posts_without_views",
+        "engagements",
+        "clicks",
+    ]
+    keys = ["campaign_id", "brand_id", "campaign", "status", "start_date", "end_date", "currency"]
+    if deals.is_empty():
+        return deals.select(keys + sums).clear()
+    out = deals.group_by(keys).agg(
+        [pl.col(c).sum() for c in sums]
+        + [pl.col("deal_id").count().alias("deals"), pl.col("spend").gt(0).sum().alias("paid_deals")]
+    )
+    return _with_ratios(out).sort("start_date", "campaign_id", descending=[True, False])
+
+
+def _with_ratios(frame: pl.DataFrame) -> pl.DataFrame:
+    def ratio(num: pl.Expr, den: str) -> pl.Expr:
+        return pl.when(pl.col(den) > 0).then(num / pl.col(den)).otherwise(None)
+
+    return frame.with_columns(
+        cpm=ratio(pl.col("spend") * 1000, "views"),
+        cpe=ratio(pl.col("spend"), "engagements"),
+        cpa=ratio(pl.col("spend"), "orders"),
+        cpa_new=ratio(pl.col("spend"), "new_customers"),
+        roas=ratio(pl.col("revenue"), "spend"),
+        net_roas=ratio(
+            pl.col("revenue") - pl.col("discounts") - pl.col("refunds") - pl.col("cost_of_goods"), "spend"
+        ),
+        roi=ratio(pl.col("revenue") - pl.col("spend"), "spend"),
+        conversion_rate=ratio(pl.col("link_orders").cast(pl.Float64), "clicks"),
+    )
+
+
+def conversions_per_day(
+    con: duckdb.DuckDBPyConnection,
+    filters: Filters = Filters(),
+    *,
+    model_id: str | None = None,
+    by_influencer: bool = False,
+) -> pl.DataFrame:
+    """Attributed orders, revenue and new customers per day (and per influencer if asked)."""
+    model = model_id or default_model_id(con)
+    where, params = filters.where(
+        {
+            "brand": "a.brand_id",
+            "campaign": "a.campaign_id",
+            "influencer": "a.influencer_id",
+            "time": "a.ordered_at",
+        }
+    )
+    group = ", a.influencer_id" if by_influencer else ""
+    return con.execute(
+        f"""
+        SELECT a.ordered_at::DATE AS day{group}, count(*) AS orders, sum(a.revenue)::DOUBLE AS revenue,
+               count(*) FILTER (WHERE a.is_new_customer) AS new_customers
+        FROM attributed_orders a {where} AND a.model_id = ?
+        GROUP BY ALL ORDER BY ALL
+        """,  # noqa: S608 - where is built from fixed column names with ? parameters
+        [*params, model],
+    ).pl()
+
+
+def campaign_posts(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) -> pl.DataFrame:
+    """The sponsored posts of the campaigns (to mark them on conversion charts)."""
+    where, params = filters.where(
+        {
+            "brand": "c.brand_id",
+            "campaign": "c.campaign_id",
+            "influencer": "a.influencer_id",
+            "time": "p.posted_at",
+            "platform": "a.platform",
+        }
+    )
+    return con.execute(
+        f"""
+        SELECT p.post_id, p.posted_at, p.campaign_id, a.influencer_id, i.name AS influencer, a.platform,
+               a.handle, p.url, p.views, p.likes, p.comments
+        FROM posts p JOIN accounts a USING (account_id) JOIN influencers i USING (influencer_id)
+        JOIN campaigns c ON c.campaign_id = p.campaign_id
+        {where}
+        ORDER BY p.posted_at
+        """,  # noqa: S608
+        params,
+    ).pl()
+
+
+def funnel(
+    con: duckdb.DuckDBPyConnection, filters: Filters = Filters(), *, model_id: str | None = None
+) -> pl.DataFrame:
+    """Views → engagements → clicks → orders for the selected campaigns (one row per stage)."""
+    summary = campaign_summary(con, filters, model_id=model_id)
+    totals = {
+        k: int(summary[k].sum()) if summary.height else 0
+        for k in ("views", "engagements", "clicks", "orders")
+    }
+    stages = list(totals)
+    values = [totals[s] for s in stages]
+    previous = [None, *values[:-1]]
+    return pl.DataFrame(
+        {
+            "stage": stages,
+            "count": values,
+            "rate_from_previous": [
+                None if p in (None, 0) else v / p for v, p in zip(values, previous, strict=True)
+            ],
+        }
+    )
+
+
+@dataclass(frozen=True)
+class Lift:
+    campaign_id: int
+    metric: str
+    observed: float
+    expected: float
+    lift: float
+    ci_low: float
+    ci_high: float
+    relative_lift: float | None
+    window_start: dt.date
+    window_end: dt.date
+    pre_start: dt.date
+    days: int
+
+    @property
+    def significant(self) -> bool:
+        return self.ci_low > 0 or self.ci_high < 0
+
+
+def campaign_lift(
+    con: duckdb.DuckDBPyConnection,
+    campaign_id: int,
+    *,
+    metric: str = "orders",
+    pre_weeks: int = 8,
+    as_of: dt.date | None = None,
+) -> Lift | None:
+    """Lift of the brand's orders (or revenue) in the campaign window over its weekday baseline.
+
+    Baseline per weekday = mean of that weekday over the ``pre_weeks`` weeks before the campaign. Expected =
+    Σ of the baseline over the window's days. Variance = Σ_weekday n_wd² · s²_wd / n_pre (uncertainty of the
+    means) + Σ_weekday n_wd · s²_wd (day-to-day noise of the window); 95 % interval = lift ± 1.96 · sd.
+    Returns None when the campaign has not started or the pre-period has no data.
+    """
+    if metric not in ("orders", "revenue"):
+        raise ValueError("metric must be 'orders' or 'revenue'")
+    row = con.execute(
+        "SELECT brand_id, start_date, end_date FROM campaigns WHERE campaign_id = ?", [campaign_id]
+    ).fetchone()
+    if row is None or row[1] is None:
+        return None
+    brand_id, start, end = row
+    last_day = con.execute(
+        "SELECT max(ordered_at)::DATE FROM orders WHERE brand_id = ?", [brand_id]
+    ).fetchone()
+    data_end = as_of or (last_day[0] if last_day and last_day[0] else None)
+    if data_end is None or start > data_end:
+        return None
+    end = min(end or data_end, data_end)
+    pre_start = start - dt.timedelta(weeks=pre_weeks)
+    value = "count(*)" if metric == "orders" else "sum(gross + discount)::DOUBLE"
+    daily = (
+        con.execute(
+            f"""
+        SELECT d.day, coalesce(v.value, 0) AS value
+        FROM (SELECT unnest(generate_series(?::DATE, ?::DATE, INTERVAL 1 DAY))::DATE AS day) d
+        LEFT JOIN (SELECT ordered_at::DATE AS day, {value} AS value FROM orders
+                   WHERE brand_id = ? AND NOT is_test AND NOT is_cancelled
+                     AND ordered_at >= ? AND ordered_at < ? GROUP BY 1) v USING (day)
+        ORDER BY d.day
+        """,  # noqa: S608 - value is one of two fixed expressions
+            [pre_start, end, brand_id, pre_start, end + dt.timedelta(days=1)],
+        )
+        .pl()
+        .with_columns(weekday=pl.col("day").dt.weekday(), in_window=pl.col("day") >= start)
+    )
+    pre = daily.filter(~pl.col("in_window"))
+    if pre.is_empty() or pre["value"].sum() == 0:
+        return None
+    base = pre.group_by("weekday").agg(
+        mean=pl.col("value").mean(), var=pl.col("value").var(ddof=1), n_pre=pl.len()
+    )
+    window = daily.filter("in_window").group_by("weekday").agg(n=pl.len(), observed=pl.col("value").sum())
+    joined = window.join(base, on="weekday", how="left").fill_null(0)
+    observed = float(joined["observed"].sum())
+    expected = float((joined["n"] * joined["mean"]).sum())
+    variance = float(
+        (joined["n"] ** 2 * joined["var"] / joined["n_pre"].clip(1)).sum()
+        + (joined["n"] * joined["var"]).sum()
+    )
+    sd = math.sqrt(max(variance, 0.0))
+    lift = observed - expected
+    return Lift(
+        campaign_id=campaign_id,
+        metric=metric,
+        observed=observed,
+        expected=expected,
+        lift=lift,
+        ci_low=lift - 1.96 * sd,
+        ci_high=lift + 1.96 * sd,
+        relative_lift=lift / expected if expected else None,
+        window_start=start,
+        window_end=end,
+        pre_start=pre_start,
+        days=int(joined["n"].sum()),
+    )
+
+
+def leakage_flags(
+    con: duckdb.DuckDBPyConnection,
+    filters: Filters = Filters(),
+    *,
+    min_coupon_orders: int = 3,
+    min_share: float = 0.10,
+    max_reach_conversion: float = 0.02,
+) -> pl.DataFrame:
+    """Per deal with a promo code: redemptions, coupon-site redemptions without a click, reach, and flags."""
+    where, params = filters.where(
+        {"brand": "c.brand_id", "campaign": "c.campaign_id", "influencer": "d.influencer_id"}
+    )
+    coupon_pattern = "|".join(s.replace(".", r"\.") for s in COUPON_SITES)
+    sql = f"""
+    WITH codes AS (
+        SELECT pc.brand_id, pc.code, d.deal_id, d.campaign_id, d.influencer_id, i.name AS influencer,
+               c.name AS campaign
+        FROM promo_codes pc JOIN deals d ON d.deal_id = pc.deal_id JOIN campaigns c ON c.campaign_id = d.campaign_id
+        JOIN influencers i ON i.influencer_id = d.influencer_id
+        {where} AND pc.kind = 'influencer'
+    ),
+    redemptions AS (
+        SELECT k.deal_id, o.order_id, o.referrer, cu.customer_key,
+               regexp_matches(lower(coalesce(o.referrer, '')), ?) AS from_coupon_site
+        FROM codes k
+        JOIN orders o ON o.brand_id = k.brand_id AND upper(o.promo_code) = k.code
+        LEFT JOIN customers cu ON cu.customer_id = o.customer_id
+        WHERE NOT o.is_test AND NOT o.is_cancelled
+    ),
+    clicked AS (
+        SELECT DISTINCT deal_id, visitor_key FROM link_clicks WHERE deal_id IN (SELECT deal_id FROM codes)
+    ),
+    per_deal AS (
+        SELECT r.deal_id, count(*) AS redemptions,
+               count(*) FILTER (WHERE r.from_coupon_site AND cl.visitor_key IS NULL) AS coupon_site_no_click
+        FROM redemptions r LEFT JOIN clicked cl ON cl.deal_id = r.deal_id AND cl.visitor_key = r.customer_key
+        GROUP BY r.deal_id
+    ),
+    reach AS (
+        SELECT k.deal_id, sum(coalesce(p.views, s.followers * 0.3)) AS reach
+        FROM codes k JOIN accounts a ON a.influencer_id = k.influencer_id
+        JOIN posts p ON p.account_id = a.account_id AND p.campaign_id = k.campaign_id
+        ASOF LEFT JOIN account_snapshots s ON s.account_id = p.account_id AND p.posted_at::DATE >= s.snapshot_date
+        GROUP BY k.deal_id
+    )
+    SELECT k.deal_id, k.campaign_id, k.campaign, k.influencer_id, k.influencer, k.code,
+           coalesce(pd.redemptions, 0) AS redemptions,
+           coalesce(pd.coupon_site_no_click, 0) AS coupon_site_no_click,
+           coalesce(r.reach, 0)::DOUBLE AS reach
+    FROM codes k LEFT JOIN per_deal pd USING (deal_id) LEFT JOIN reach r USING (deal_id)
+    """
+    frame = con.execute(sql, [*params, coupon_pattern]).pl()  # noqa: S608 - fixed SQL with parameters
+    return (
+        frame.with_columns(
+            coupon_share=pl.when(pl.col("redemptions") > 0)
+            .then(pl.col("coupon_site_no_click") / pl.col("redemptions"))
+            .otherwise(None),
+            max_plausible=pl.col("reach") * max_reach_conversion,
+        )
+        .with_columns(
+            flag_coupon_site=(pl.col("coupon_site_no_click") >= min_coupon_orders)
+            & (pl.col("coupon_share") >= min_share),
+            flag_reach=pl.col("redemptions") > pl.col("max_plausible"),
+        )
+        .with_columns(flagged=pl.col("flag_coupon_site") | pl.col("flag_reach"))
+        .sort("flagged", "coupon_site_no_click", descending=True)
+    )
+
+
+def leakage_evidence(con: duckdb.DuckDBPyConnection, deal_id: int) -> pl.DataFrame:
+    """The redemptions of a deal's code that came from coupon sites without a click on the creator's link."""
+    coupon_pattern = "|".join(s.replace(".", r"\.") for s in COUPON_SITES)
+    return con.execute(
+        """
+        SELECT o.order_id, o.external_order_id, o.ordered_at, o.promo_code, o.referrer, o.gross
+        FROM promo_codes pc JOIN orders o ON o.brand_id = pc.brand_id AND upper(o.promo_code) = pc.code
+        LEFT JOIN customers cu ON cu.customer_id = o.customer_id
+        WHERE pc.deal_id = ? AND NOT o.is_test AND NOT o.is_cancelled
+          AND regexp_matches(lower(coalesce(o.referrer, '')), ?)
+          AND NOT EXISTS (SELECT 1 FROM link_clicks k WHERE k.deal_id = pc.deal_id AND k.visitor_key = cu.customer_key)
+        ORDER BY o.ordered_at
+        """,
+        [deal_id, coupon_pattern],
+    ).pl()
