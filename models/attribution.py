@@ -151,7 +151,7 @@ def _attribution_sql(where_brand: str) -> str:
     JOIN eligible e USING (order_id)
     JOIN deal_info di USING (deal_id)
     LEFT JOIN first_orders f ON f.customer_id = e.customer_id
-    """
+    """  # noqa: S608 - fixed SQL fragments; values are ? parameters
 
 
 def run_attribution(

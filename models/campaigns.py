@@ -181,7 +181,7 @@ def deal_performance(
            {_ratio("link_orders::DOUBLE", "clicks")} AS conversion_rate
     FROM base
     ORDER BY campaign_id, revenue DESC, deal_id
-    """
+    """  # noqa: S608 - fixed SQL fragments; values are ? parameters
     return con.execute(sql, [*params, model]).pl()
 
 
@@ -460,7 +460,7 @@ def leakage_flags(
            coalesce(pd.coupon_site_no_click, 0) AS coupon_site_no_click,
            coalesce(r.reach, 0)::DOUBLE AS reach
     FROM codes k LEFT JOIN per_deal pd USING (deal_id) LEFT JOIN reach r USING (deal_id)
-    """
+    """  # noqa: S608 - fixed SQL fragments; values are ? parameters
     frame = con.execute(sql, [*params, coupon_pattern]).pl()  # noqa: S608 - fixed SQL with parameters
     return (
         frame.with_columns(
