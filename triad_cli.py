@@ -155,6 +155,47 @@ def cmd_db_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_attribution_run(args: argparse.Namespace) -> int:
+    from models.attribution import AttributionModel, refresh_attribution, set_default_model
+
+    store = get_store(resolve_db_path(args.db))
+    if args.window is None and args.precedence is None:
+        results = refresh_attribution(store)
+    else:
+        from models.attribution import DEFAULT_PRECEDENCE, DEFAULT_WINDOW_DAYS
+
+        model = AttributionModel(args.window or DEFAULT_WINDOW_DAYS, args.precedence or DEFAULT_PRECEDENCE)
+        if args.default:
+            results = [set_default_model(store, model)]
+        else:
+            from models.attribution import run_attribution
+
+            with store.transaction() as cur:
+                results = [run_attribution(cur, model)]
+    for result in results:
+        console.print(f"{result['model_id']}: {result['orders_attributed']:,} orders attributed")
+    return 0
+
+
+def cmd_attribution_list(args: argparse.Namespace) -> int:
+    from models.attribution import attribution_models
+
+    with get_store(resolve_db_path(args.db)).connect() as cur:
+        frame = attribution_models(cur)
+    table = Table("model", "window", "precedence", "computed at", "orders attributed", "default")
+    for row in frame.iter_rows(named=True):
+        table.add_row(
+            row["model_id"],
+            f"{row['window_days']} d",
+            row["precedence"],
+            str(row["computed_at"]),
+            f"{row['orders_attributed']:,} of {row['orders_seen']:,}",
+            "yes" if row["is_default"] else "",
+        )
+    out.print(table if frame.height else "No attribution model has run yet: `triad attribution run`.")
+    return 0
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     """Open the dashboard; on a fresh machine the demo workspace is generated first."""
     path = resolve_db_path(args.db)
@@ -213,6 +254,19 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--db", help=db_help)
     info.add_argument("--json", action="store_true", help="machine-readable output")
     info.set_defaults(func=cmd_db_info)
+
+    attribution = sub.add_parser("attribution", help="re-attribute orders to creators").add_subparsers(
+        dest="attribution_command", required=True
+    )
+    run = attribution.add_parser("run", help="re-run attribution over the whole history")
+    run.add_argument("--db", help=db_help)
+    run.add_argument("--window", type=int, help="attribution window in days (default 30)")
+    run.add_argument("--precedence", choices=["code_first", "link_first"], help="which wins when both match")
+    run.add_argument("--default", action="store_true", help="make this model the one the pages show")
+    run.set_defaults(func=cmd_attribution_run)
+    listing = attribution.add_parser("list", help="the attribution models computed in this store")
+    listing.add_argument("--db", help=db_help)
+    listing.set_defaults(func=cmd_attribution_list)
 
     app = sub.add_parser(
         "app", help="open the dashboard (builds the demo workspace first if there is no store)"
