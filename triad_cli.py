@@ -196,6 +196,43 @@ def cmd_attribution_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_clv_fit(args: argparse.Namespace) -> int:
+    """Fit BG/NBD + Gamma-Gamma on any transaction file and print the parameters."""
+    from models.clv import fit_transactions_file
+
+    try:
+        calibration_end = dt.date.fromisoformat(args.calibration_end)
+    except ValueError:
+        console.print(
+            f"[red]--calibration-end must be a date like 1997-09-30, not {args.calibration_end!r}[/]"
+        )
+        return 2
+    try:
+        result = fit_transactions_file(
+            args.orders, args.customer, args.date, args.amount, calibration_end, unit=args.unit
+        )
+    except (ValueError, FileNotFoundError) as exc:
+        console.print(f"[red]{exc}[/]")
+        return 2
+    if args.json:
+        out.print_json(json.dumps(result))
+        return 0
+    bg, gg = result["bgnbd"], result["gamma_gamma"]
+    out.print(
+        f"{result['n_customers']:,} customers, {result['n_transactions']:,} transactions up to "
+        f"{result['calibration_end']} (unit: {result['unit']})"
+    )
+    out.print(
+        f"bgnbd: r={bg['r']:.4g} alpha={bg['alpha']:.4g} a={bg['a']:.4g} b={bg['b']:.4g} "
+        f"log-likelihood={bg['log_likelihood']:.6g}"
+    )
+    out.print(
+        f"gamma_gamma: p={gg['p']:.4g} q={gg['q']:.4g} gamma={gg['gamma']:.4g} "
+        f"log-likelihood={gg['log_likelihood']:.6g} ({result['n_repeat_customers']:,} repeat customers)"
+    )
+    return 0
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     """Open the dashboard; on a fresh machine the demo workspace is generated first."""
     path = resolve_db_path(args.db)
@@ -267,6 +304,21 @@ def build_parser() -> argparse.ArgumentParser:
     listing = attribution.add_parser("list", help="the attribution models computed in this store")
     listing.add_argument("--db", help=db_help)
     listing.set_defaults(func=cmd_attribution_list)
+
+    clv = sub.add_parser("clv", help="customer lifetime value models").add_subparsers(
+        dest="clv_command", required=True
+    )
+    fit = clv.add_parser("fit", help="fit BG/NBD and Gamma-Gamma on a transaction file (CSV or Parquet)")
+    fit.add_argument("--orders", required=True, help="CSV or Parquet file, one row per transaction")
+    fit.add_argument("--customer", required=True, help="column with the customer id")
+    fit.add_argument("--date", required=True, help="column with the transaction date")
+    fit.add_argument("--amount", required=True, help="column with the transaction amount")
+    fit.add_argument(
+        "--calibration-end", required=True, help="last day of the calibration period, YYYY-MM-DD"
+    )
+    fit.add_argument("--unit", choices=["week", "day"], default="week", help="time unit of the model")
+    fit.add_argument("--json", action="store_true", help="print one JSON object")
+    fit.set_defaults(func=cmd_clv_fit)
 
     app = sub.add_parser(
         "app", help="open the dashboard (builds the demo workspace first if there is no store)"

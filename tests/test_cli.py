@@ -66,3 +66,52 @@ def test_info_on_a_missing_store_says_what_to_run(tmp_path: Path) -> None:
     result = triad("db", "info", "--db", str(tmp_path / "nothing.duckdb"))
     assert result.returncode == 1
     assert "triad demo" in result.stderr
+
+
+def test_clv_fit_reproduces_the_published_cdnow_parameters() -> None:
+    fixture = ROOT / "tests" / "fixtures" / "cdnow_sample.csv"
+    result = triad(
+        "clv",
+        "fit",
+        "--orders",
+        str(fixture),
+        "--customer",
+        "customer_id",
+        "--date",
+        "date",
+        "--amount",
+        "amount",
+        "--calibration-end",
+        "1997-09-30",
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert set(data["bgnbd"]) == {"r", "alpha", "a", "b", "log_likelihood"}
+    assert set(data["gamma_gamma"]) == {"p", "q", "gamma", "log_likelihood"}
+    assert data["n_customers"] == 2357
+    published = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    for key, value in published.items():
+        assert f"{data['bgnbd'][key]:.3g}" == f"{value:.3g}", key
+    for key, value in {"p": 6.25, "q": 3.74, "gamma": 15.4}.items():
+        assert f"{data['gamma_gamma'][key]:.3g}" == f"{value:.3g}", key
+
+
+def test_clv_fit_names_a_missing_column() -> None:
+    fixture = ROOT / "tests" / "fixtures" / "cdnow_sample.csv"
+    result = triad(
+        "clv",
+        "fit",
+        "--orders",
+        str(fixture),
+        "--customer",
+        "cust",
+        "--date",
+        "date",
+        "--amount",
+        "amount",
+        "--calibration-end",
+        "1997-09-30",
+    )
+    assert result.returncode == 2
+    assert "'cust'" in result.stderr and "customer_id" in result.stderr
