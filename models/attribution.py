@@ -100,8 +100,8 @@ def _attribution_sql(where_brand: str) -> str:
         FROM eligible e
         JOIN promo_codes pc ON pc.brand_id = e.brand_id AND pc.code = e.code AND pc.kind = 'influencer'
         JOIN deal_info di ON di.deal_id = pc.deal_id
-        WHERE e.ordered_at >= di.start_date
-          AND e.ordered_at < di.end_date + to_days(CAST(? AS INTEGER) + 1)
+        WHERE (di.start_date IS NULL OR e.ordered_at >= di.start_date)  -- open-ended campaigns
+          AND (di.end_date IS NULL OR e.ordered_at < di.end_date + to_days(CAST(? AS INTEGER) + 1))
     ),
     link_matches AS (
         SELECT e.order_id, e.customer_id, e.ordered_at, di.deal_id, di.campaign_id, di.influencer_id
@@ -137,15 +137,15 @@ def _attribution_sql(where_brand: str) -> str:
         QUALIFY row_number() OVER (PARTITION BY h.order_id
                                    ORDER BY priority, h.anchor_at DESC NULLS LAST, h.deal_id) = 1
     ),
-    first_orders AS (
-        SELECT e.customer_id, min(e.ordered_at) AS first_at
+    first_orders AS (  -- exactly one first order per customer, even when two share a timestamp
+        SELECT e.customer_id, arg_min(e.order_id, (e.ordered_at, e.order_id)) AS first_order_id
         FROM eligible e
         WHERE e.customer_id IN (SELECT customer_id FROM eligible WHERE order_id IN (SELECT order_id FROM ranked))
         GROUP BY e.customer_id
     )
     SELECT ? AS model_id, e.order_id, e.brand_id, di.campaign_id, r.deal_id, di.influencer_id, r.method,
            r.anchor_at, e.ordered_at, e.customer_id,
-           coalesce(e.ordered_at <= f.first_at, false) AS is_new_customer,
+           coalesce(e.order_id = f.first_order_id, false) AS is_new_customer,
            e.gross + e.discount AS revenue, e.discount, e.refunded, e.cost_of_goods
     FROM ranked r
     JOIN eligible e USING (order_id)

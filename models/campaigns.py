@@ -39,7 +39,7 @@ COUPON_SITES = (
 DEFINITIONS: dict[str, MetricDefinition] = {
     "spend": MetricDefinition(
         "spend",
-        "fees + product cost of seeded goods + commission rate × attributed net sales (paid − refunded)",
+        "fees + product cost of seeded goods + commission rate × attributed revenue",
         "Deals count from the 'contracted' stage on; prospects and declined deals cost nothing.",
     ),
     "orders": MetricDefinition(
@@ -131,7 +131,6 @@ def deal_performance(
     conv AS (
         SELECT a.deal_id, count(*) AS orders, sum(a.revenue) AS revenue, sum(a.discount) AS discounts,
                sum(a.refunded) AS refunds, sum(coalesce(a.cost_of_goods, 0)) AS cost_of_goods,
-               sum(a.revenue - a.discount - a.refunded) AS net_sales,
                count(*) FILTER (WHERE a.is_new_customer) AS new_customers,
                count(DISTINCT a.customer_id) FILTER (WHERE NOT a.is_new_customer) AS returning_customers,
                count(*) FILTER (WHERE a.method = 'link') AS link_orders,
@@ -165,7 +164,7 @@ def deal_performance(
                coalesce(r.engagements, 0) AS engagements, coalesce(k.clicks, 0) AS clicks,
                CASE WHEN s.stage IN {ACTIVE_STAGES!r}
                     THEN (s.fee + s.product_cost)::DOUBLE
-                         + s.commission_rate * coalesce(cv.net_sales, 0)::DOUBLE
+                         + s.commission_rate * coalesce(cv.revenue, 0)::DOUBLE
                     ELSE 0 END AS spend
         FROM sel s LEFT JOIN conv cv USING (deal_id) LEFT JOIN reach r USING (deal_id)
         LEFT JOIN clicks k USING (deal_id)

@@ -889,7 +889,8 @@ def generate_demo(
             "timedelta64[s]"
         )
     )
-    it_when = np.minimum(it_when, end_ts - np.timedelta64(3600, "s"))
+    keep_it = it_when <= end_ts - np.timedelta64(3600, "s")  # no contact logged in the future
+    it_deal, it_when = it_deal[keep_it], it_when[keep_it]
     direction = np.where(rng.random(it_deal.size) < 0.55, "outbound", "inbound")
     summary = [_INTERACTION_SUMMARIES[x][int(rng.integers(8))] for x in direction]
     # sentiment: mostly positive, declined deals and late deliverables lean negative
@@ -1139,6 +1140,21 @@ def _customers_and_orders(
     o_channel[reuse] = 1
     o_deal = np.where(o_channel > 0, cust_deal[o_cust], -1)
     o_brand = cust_brand[o_cust]
+    # some repeat buyers answer another creator of the same brand: the code of the brand's latest sponsored
+    # post (up to 14 days back) — so creators share buyers and overlap is measurable
+    if sp_deal.size:
+        sp_brand = d_brand[sp_deal]
+        post_key = sp_brand.astype(np.int64) * 100_000 + sp_day
+        by_key = np.argsort(post_key, kind="stable")
+        cross = np.flatnonzero((~o_first) & (o_channel == 0) & (rng.random(no) < 0.03))
+        order_key = o_brand[cross].astype(np.int64) * 100_000 + np.floor(o_t[cross]).astype(np.int64)
+        pos = np.searchsorted(post_key[by_key], order_key, side="right") - 1
+        ok = pos >= 0
+        post = by_key[np.maximum(pos, 0)]
+        ok &= (sp_brand[post] == o_brand[cross]) & (o_t[cross] - sp_day[post] <= 14)
+        ok &= has_code[sp_deal[post]]
+        o_channel[cross[ok]] = 1
+        o_deal[cross[ok]] = sp_deal[post[ok]]
 
     # time of day: evening peak
     tod = (rng.normal(19.5, 4.0, no) % 24) / 24.0
