@@ -1117,7 +1117,7 @@ def _customers_and_orders(
     # --- repeat purchases: BG/NBD-like (rate λ per customer, dropout p after each purchase) --------------------
     lam = rng.gamma(0.9, 1 / 0.9, nc) / 9.5  # purchases per day, mean one every ~9.5 days
     p_drop = rng.beta(1.1, 16.0, nc)
-    n_repeat = np.minimum(rng.geometric(p_drop) - 1, 400)
+    n_repeat = np.minimum(rng.geometric(p_drop), 400)  # BG/NBD: dropout only after a repeat purchase
     rep_c = np.repeat(np.arange(nc), n_repeat)
     gaps = rng.exponential(1.0, rep_c.size) / lam[rep_c]
     rep_t = first_t[rep_c] + _segment_cumsum(gaps, n_repeat)
