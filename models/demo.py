@@ -516,6 +516,7 @@ def generate_demo(
     after = day_idx >= spike_day[:, None]
     purge = np.exp(-(day_idx - spike_day[:, None]).clip(0) / 40.0)
     bump = np.where(after & spiked[:, None], spike_size[:, None] * (0.55 + 0.45 * purge), 0.0)
+    organic_followers = followers  # bought followers do not like or comment: engagement uses these
     followers = np.round(followers * (1 + bump)).astype(np.int64)
     fake_following = (rng.random(na) < 0.015) & (followers[:, -1] > 5_000)
     following_base = np.where(
@@ -557,7 +558,7 @@ def generate_demo(
     p_acc = np.repeat(np.arange(na), n_posts)
     p_day = rng.integers(0, days, p_acc.size)
     posts = _post_metrics(
-        rng, p_acc, p_day, plat_names, followers, day0, is_sponsored=np.zeros(p_acc.size, bool)
+        rng, p_acc, p_day, plat_names, organic_followers, day0, is_sponsored=np.zeros(p_acc.size, bool)
     )
 
     # -- campaigns ---------------------------------------------------------------------------------------------------------
@@ -722,7 +723,7 @@ def generate_demo(
     ok = (sp_day >= 0) & (sp_day < days)
     sp_deal, sp_acc, sp_day = sp_deal[ok], sp_acc[ok], sp_day[ok]
     sponsored = _post_metrics(
-        rng, sp_acc, sp_day, plat_names, followers, day0, is_sponsored=np.ones(sp_acc.size, bool)
+        rng, sp_acc, sp_day, plat_names, organic_followers, day0, is_sponsored=np.ones(sp_acc.size, bool)
     )
     sponsored["campaign_id"] = camp_ids[d_camp[sp_deal]]
     sponsored["caption"] = np.array(
