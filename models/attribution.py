@@ -103,12 +103,15 @@ def _attribution_sql(where_brand: str) -> str:
         WHERE (di.start_date IS NULL OR e.ordered_at >= di.start_date)  -- open-ended campaigns
           AND (di.end_date IS NULL OR e.ordered_at < di.end_date + to_days(CAST(? AS INTEGER) + 1))
     ),
-    link_matches AS (
+    link_matches AS (  -- two equi-joins (an OR in one join condition would compare every pair)
         SELECT e.order_id, e.customer_id, e.ordered_at, di.deal_id, di.campaign_id, di.influencer_id
         FROM eligible e
-        JOIN deal_info di ON di.brand_id = e.brand_id
-         AND ((e.utm_campaign = di.utm_campaign AND e.utm_content = di.utm_content)
-              OR (di.tracking_link IS NOT NULL AND e.landing_page = di.tracking_link))
+        JOIN deal_info di ON di.brand_id = e.brand_id AND e.utm_campaign = di.utm_campaign
+                         AND e.utm_content = di.utm_content
+        UNION
+        SELECT e.order_id, e.customer_id, e.ordered_at, di.deal_id, di.campaign_id, di.influencer_id
+        FROM eligible e
+        JOIN deal_info di ON di.brand_id = e.brand_id AND e.landing_page = di.tracking_link
     ),
     post_anchors AS (
         SELECT di.deal_id, p.posted_at AS anchor_at
