@@ -301,12 +301,23 @@ CREATE TABLE attributed_orders (
 );
 """
 
+_V4 = """
+-- Workspace settings the pages and the CLI share (rate card path, attribution defaults, churn window, ...).
+CREATE TABLE settings (
+    key          VARCHAR PRIMARY KEY,
+    value        JSON NOT NULL,
+    updated_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    updated_by   VARCHAR
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "core relationship schema: brands, influencers, accounts, posts, campaigns, deals, orders", _V1
     ),
     Migration(2, "operations: users, audit log, sync runs and state; orders.cost_of_goods", _V2),
     Migration(3, "attribution: models and attributed orders, materialised for the pages", _V3),
+    Migration(4, "workspace settings", _V4),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
@@ -332,4 +343,5 @@ TABLES: tuple[str, ...] = (
     "sync_state",
     "attribution_models",
     "attributed_orders",
+    "settings",
 )
