@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib
+import importlib.util
 import json
 import logging
 import os
@@ -319,6 +321,18 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--unit", choices=["week", "day"], default="week", help="time unit of the model")
     fit.add_argument("--json", action="store_true", help="print one JSON object")
     fit.set_defaults(func=cmd_clv_fit)
+
+    # Connector commands live beside their connectors; each module adds its subcommands.
+    #   connectors/social_cli.py   -> triad sync youtube|instagram|tiktok|x|twitch
+    #   connectors/commerce_cli.py -> triad sync shopify|woocommerce
+    #   connectors/files_cli.py    -> triad import ..., triad export ...
+    sync = sub.add_parser("sync", help="fetch from a platform or shop into the store").add_subparsers(
+        dest="sync_command", required=True
+    )
+    for module_name, target in (("connectors.social_cli", sync), ("connectors.commerce_cli", sync),
+                                ("connectors.files_cli", sub)):
+        if importlib.util.find_spec(module_name) is not None:
+            importlib.import_module(module_name).register(target, db_help)
 
     app = sub.add_parser(
         "app", help="open the dashboard (builds the demo workspace first if there is no store)"
