@@ -454,12 +454,19 @@ def record_run(
     status: str,
     rows_written: int,
     message: str | None = None,
+    details: dict[str, object] | None = None,
 ) -> int:
-    """Write one sync-run record (call inside the writing transaction) and return its id."""
+    """Write one sync-run record (call inside the writing transaction) and return its id.
+
+    ``details`` is free-form JSON for what a connector wants to keep (accounts ok/failed, quota used ...).
+    """
+    import json
+
     run_id = next_id(cur, "sync_runs", "run_id")
     cur.execute(
-        "INSERT INTO sync_runs (run_id, connector, target, started_at, finished_at, status, rows_written, message) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [run_id, connector, target, started_at, finished_at, status, rows_written, message],
+        "INSERT INTO sync_runs (run_id, connector, target, started_at, finished_at, status, rows_written, message,"
+        " details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [run_id, connector, target, started_at, finished_at, status, rows_written, message,
+         None if details is None else json.dumps(details, default=str)],
     )
     return run_id
