@@ -1,0 +1,1 @@
+"""Triad's screens: one file per page, listed by st.navigation in app.py (helpers start with _)."""
