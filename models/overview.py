@@ -594,3 +594,90 @@ def workspace_info(store: Store) -> WorkspaceInfo:
     """Which store file is open, its schema version and how many rows each table holds."""
     with store.connect() as cur:
         return WorkspaceInfo(str(store.path), schema_version(cur), table_counts(cur))
+
+
+# -- what influencers brought in (from the materialised attribution) ------------------------------------
+INFLUENCER_DEFINITIONS: dict[str, str] = {
+    "attributed_revenue": (
+        "Attributed revenue = Σ gross sales (before discounts and refunds) of the orders placed in the period "
+        "that the attribution model in use credits to an influencer (METRICS.md: promo code, else UTM link "
+        "within the window after the influencer's click or post)."
+    ),
+    "roas": "ROAS = attributed revenue / spend, per currency, for the period (spend as in the Spend card).",
+    "customers_won": (
+        "New customers won by influencers = attributed orders in the period that were the customer's first "
+        "order with the brand."
+    ),
+    "top_influencers": (
+        "Influencers ranked by new customers won in the period (attributed first orders), with their "
+        "attributed revenue."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class InfluencerResults:
+    model_id: str
+    revenue: tuple[KpiValue, ...]  # per currency: current vs previous period
+    roas: dict[str, tuple[float | None, float | None]]  # currency -> (current, previous)
+    customers_won: KpiValue
+    top: pl.DataFrame  # influencer_id, influencer, customers_won, orders, revenue, currency
+
+
+def influencer_results(
+    source: Source, brand_ids: Sequence[int] | None, start: dt.date, end: dt.date, *, top_n: int = 10
+) -> InfluencerResults:
+    """Attributed revenue, ROAS and customers won by influencers in the period (and the one before)."""
+    period = Period(start, end)
+    params = _period_params(brand_ids, period)
+    kpis = overview_kpis(source, brand_ids, start, end)
+    with _cursor(source) as cur:
+        model_id = default_model_id(cur)
+        rows = cur.execute(
+            f"""
+            SELECT c.currency,
+                   sum(a.revenue) FILTER (WHERE a.ordered_at >= $cur_start),
+                   sum(a.revenue) FILTER (WHERE a.ordered_at < $prev_end_x),
+                   count(*) FILTER (WHERE a.is_new_customer AND a.ordered_at >= $cur_start),
+                   count(*) FILTER (WHERE a.is_new_customer AND a.ordered_at < $prev_end_x)
+            FROM attributed_orders a JOIN campaigns c USING (campaign_id)
+            WHERE a.model_id = $model AND a.ordered_at >= $prev_start AND a.ordered_at < $cur_end_x
+              AND {_brand_filter("a.brand_id")}
+            GROUP BY c.currency
+            """,  # noqa: S608 - fixed SQL fragments; values are parameters
+            {
+                "model": model_id,
+                **_only(params, "brands", "cur_start", "cur_end_x", "prev_start", "prev_end_x"),
+            },
+        ).fetchall()
+        top = cur.execute(
+            f"""
+            SELECT a.influencer_id, i.name AS influencer, c.currency,
+                   count(*) FILTER (WHERE a.is_new_customer) AS customers_won, count(*) AS orders,
+                   sum(a.revenue)::DOUBLE AS revenue
+            FROM attributed_orders a JOIN influencers i USING (influencer_id) JOIN campaigns c USING (campaign_id)
+            WHERE a.model_id = $model AND a.ordered_at >= $cur_start AND a.ordered_at < $cur_end_x
+              AND {_brand_filter("a.brand_id")}
+            GROUP BY ALL ORDER BY customers_won DESC, revenue DESC, a.influencer_id LIMIT $top_n
+            """,  # noqa: S608
+            {"model": model_id, "top_n": top_n, **_only(params, "brands", "cur_start", "cur_end_x")},
+        ).pl()
+    revenue = tuple(
+        KpiValue(_money(cur_), _money(prev), currency)
+        for currency, cur_, prev, _, _ in sorted(rows, key=lambda r: r[0])
+        if (cur_ or 0) or (prev or 0)
+    )
+    spend = {v.currency: v for v in kpis["spend"].values}
+    roas: dict[str, tuple[float | None, float | None]] = {}
+    for value in revenue:
+        paid = spend.get(value.currency)
+
+        def ratio(num: Decimal, den: Decimal | None) -> float | None:
+            return float(num / den) if den else None
+
+        roas[value.currency or ""] = (
+            ratio(value.current, paid.current if paid else None),
+            ratio(value.previous, paid.previous if paid else None),
+        )
+    won = KpiValue(sum(int(r[3] or 0) for r in rows), sum(int(r[4] or 0) for r in rows))
+    return InfluencerResults(model_id, revenue, roas, won, top)

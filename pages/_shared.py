@@ -73,6 +73,13 @@ def load_trends(path: str, version: tuple[int, ...], filters: Filters) -> overvi
 
 
 @st.cache_data(**CACHE)
+def load_influencer_results(
+    path: str, version: tuple[int, ...], filters: Filters
+) -> overview.InfluencerResults:
+    return overview.influencer_results(_store_at(path), _brand_list(filters), filters.start, filters.end)
+
+
+@st.cache_data(**CACHE)
 def load_freshness(path: str, version: tuple[int, ...], filters: Filters) -> overview.DataFreshness:
     return overview.data_freshness(_store_at(path), _brand_list(filters))
 

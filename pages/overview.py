@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
 from models.formatting import MISSING, fmt_delta, fmt_money, fmt_number
-from models.overview import Kpi, OverviewKpis, OverviewTrends
+from models.overview import INFLUENCER_DEFINITIONS, InfluencerResults, Kpi, OverviewKpis, OverviewTrends
 from pages import _shared as shared
-from pages.theme import trend_figure
+from pages.theme import TEMPLATE, trend_figure
 
 shared.leave_legacy_pages_mode()
 
@@ -87,6 +88,67 @@ def trend_charts(trends: OverviewTrends) -> None:
                 st.plotly_chart(fig, theme=None, key=f"trend_{metric}", config={"displayModeBar": False})
 
 
+def influencer_section(results: InfluencerResults) -> None:
+    """What influencers brought in: attributed revenue, ROAS and new customers won, and who won them."""
+    st.subheader(
+        "What influencers brought in",
+        help=f"From the attribution model in use ({results.model_id}); change it on the Campaigns page.",
+    )
+    defs = INFLUENCER_DEFINITIONS
+    cards: list[dict] = [
+        {
+            "label": f"Attributed revenue · {value.currency}",
+            "value": fmt_money(value.current, value.currency),
+            "delta": fmt_delta(value.current, value.previous, currency=value.currency),
+            "help": defs["attributed_revenue"],
+        }
+        for value in results.revenue
+    ]
+    for currency, (current, previous) in results.roas.items():
+        change = None if current is None or previous is None else f"{current - previous:+.2f}×"
+        cards.append(
+            {
+                "label": f"ROAS · {currency}",
+                "value": MISSING if current is None else f"{current:.2f}×",
+                "delta": change,
+                "help": defs["roas"],
+            }
+        )
+    won = results.customers_won
+    cards.append(
+        {
+            "label": "New customers won by influencers",
+            "value": fmt_number(won.current),
+            "delta": fmt_delta(won.current, won.previous),
+            "help": defs["customers_won"],
+        }
+    )
+    for column, card in zip(st.columns(len(cards)), cards, strict=True):
+        with column:
+            st.metric(border=True, delta_description=SINCE, **card)
+    if results.top.is_empty():
+        st.caption("No attributed orders in this range.")
+        return
+    st.markdown("**Top influencers by new customers won**", help=defs["top_influencers"])
+    top = results.top.sort("customers_won")
+    fig = go.Figure(
+        go.Bar(
+            x=top["customers_won"],
+            y=top["influencer"],
+            orientation="h",
+            customdata=top.select("orders", "revenue", "currency").rows(),
+            hovertemplate="%{y}: %{x} new customers · %{customdata[0]} orders<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        template=TEMPLATE,
+        height=40 + 28 * top.height,
+        margin={"l": 10, "r": 10, "t": 10, "b": 30},
+        xaxis_title="new customers won",
+    )
+    st.plotly_chart(fig, theme=None, key="top_influencers", config={"displayModeBar": False})
+
+
 def _when(value: dt.datetime | None) -> str:
     return MISSING if value is None else f"{value:%Y-%m-%d %H:%M} UTC"
 
@@ -149,6 +211,7 @@ def render() -> None:
             icon=":material/filter_alt_off:",
         )
     kpi_rows(kpis)
+    influencer_section(shared.load_influencer_results(path, version, filters))
     trend_charts(shared.load_trends(path, version, filters))
     freshness_section(path, version, filters)
 

@@ -21,7 +21,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from models.formatting import fmt_money, fmt_number
-from models.overview import brands, data_date_bounds, default_date_range, overview_kpis
+from models.overview import brands, data_date_bounds, default_date_range, influencer_results, overview_kpis
 from models.store import Store, get_store
 from pages.theme import COLORS
 from tests.test_overview_model import build_store
@@ -110,7 +110,15 @@ def test_overview_shows_the_demo_numbers(demo_db: Path, monkeypatch: pytest.Monk
     assert str(demo_db) in sidebar_text and "schema version" in sidebar_text
     assert at.sidebar.date_input[0].value == (start, end)
     charts = at.get("plotly_chart")
-    assert len(charts) == 4
+    assert len(charts) == 5  # four trends and the top influencers
+    # what influencers brought in: the attributed figures from the materialised attribution
+    store = Store(demo_db)
+    results = influencer_results(store, None, start, end)
+    store.close()
+    assert results.customers_won.current > 0
+    assert shown["New customers won by influencers"] == fmt_number(results.customers_won.current)
+    for value in results.revenue:
+        assert shown[f"Attributed revenue · {value.currency}"] == fmt_money(value.current, value.currency)
     for chart in charts:  # every chart in the app's one template
         layout = json.loads(chart.proto.spec)["layout"]
         assert layout["template"]["layout"]["colorway"] == list(COLORS)

@@ -338,3 +338,18 @@ def test_open_ended_campaign_and_same_timestamp_first_orders(empty_db: Path) -> 
     got = _attributed(empty_db, "code>link:30d")
     assert set(got) == {1, 2}  # no end date: the code keeps counting
     assert sorted(new for _, _, new in got.values()) == [False, True]  # one first order, not two
+
+
+def test_overview_influencer_results_hand_computed(fixture_db: Path) -> None:
+    from models.overview import influencer_results
+
+    store = get_store(fixture_db)
+    results = influencer_results(store, None, dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    assert [(v.currency, float(v.current)) for v in results.revenue] == [("USD", 440.0)]
+    assert results.customers_won.current == 4  # orders 1, 2, 3, 4 are first orders; 7 is a repeat
+    assert results.top["influencer"].to_list() == ["Ava", "Ben"]
+    assert results.top["customers_won"].to_list() == [3, 1]
+    roas_now, _ = results.roas["USD"]
+    assert roas_now == pytest.approx(440 / 1638)  # spend: fees + product cost + commission (1138 + 500)
+    other = influencer_results(store, [2], dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    assert other.revenue == () and other.customers_won.current == 0
