@@ -311,6 +311,18 @@ CREATE TABLE settings (
 );
 """
 
+_V5 = """
+-- Customers' contact data in clear: only written when the workspace opts in (setting
+-- privacy.store_customer_contacts); by default customers are known by a keyed hash only.
+CREATE TABLE customer_contacts (
+    customer_id  BIGINT PRIMARY KEY,
+    email        VARCHAR,
+    name         VARCHAR,
+    phone        VARCHAR,
+    updated_at   TIMESTAMP NOT NULL
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "core relationship schema: brands, influencers, accounts, posts, campaigns, deals, orders", _V1
@@ -318,6 +330,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "operations: users, audit log, sync runs and state; orders.cost_of_goods", _V2),
     Migration(3, "attribution: models and attributed orders, materialised for the pages", _V3),
     Migration(4, "workspace settings", _V4),
+    Migration(5, "customer contacts in clear, for workspaces that opt in", _V5),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
@@ -344,4 +357,5 @@ TABLES: tuple[str, ...] = (
     "attribution_models",
     "attributed_orders",
     "settings",
+    "customer_contacts",
 )

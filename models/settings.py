@@ -41,6 +41,12 @@ def _choice(*options: str) -> Callable[[object], object]:
     return check
 
 
+def _boolean(value: object) -> object:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
 def _optional_path(value: object) -> object:
     if value is not None and not isinstance(value, str):
         raise ValueError("must be a file path or empty")

@@ -14,12 +14,6 @@ from models.store import Store
 from tests.commerce.support import rows
 from tests.files.conftest import FIXTURES
 
-# The table a schema migration would add for the opt-in (see the note in models/privacy.py).
-CONTACTS_DDL = (
-    "CREATE TABLE customer_contacts (customer_id BIGINT PRIMARY KEY, email VARCHAR, name VARCHAR, phone VARCHAR, "
-    "updated_at TIMESTAMP NOT NULL)"
-)
-
 
 def test_the_secret_is_created_once_outside_the_store(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -63,9 +57,7 @@ def test_keys_link_the_same_buyer_and_reveal_nothing() -> None:
 
 
 def test_clear_contact_data_only_when_the_workspace_opts_in(store: Store) -> None:
-    with store.transaction() as cur:
-        cur.execute(CONTACTS_DDL)
-    files.import_file(store, "orders", FIXTURES / "orders_export.csv")
+    files.import_file(store, "orders", FIXTURES / "orders_export.csv")  # migration 5 made the table
     assert rows(store, "SELECT * FROM customer_contacts") == []  # the default: keys only
 
     with store.transaction() as cur:
@@ -77,9 +69,3 @@ def test_clear_contact_data_only_when_the_workspace_opts_in(store: Store) -> Non
     assert contacts == {"jane.buyer@example.com", "guest@example.net"}
 
 
-def test_the_opt_in_without_its_table_says_so(store: Store) -> None:
-    with store.transaction() as cur:
-        cur.execute("INSERT INTO settings (key, value) VALUES (?, 'true')", [privacy.STORE_CONTACTS_SETTING])
-    result = files.import_file(store, "orders", FIXTURES / "orders_export.csv")
-    assert any("no customer_contacts table" in w for w in result.warnings)
-    assert result.counts["orders"].inserted == 2
