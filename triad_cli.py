@@ -329,8 +329,11 @@ def build_parser() -> argparse.ArgumentParser:
     sync = sub.add_parser("sync", help="fetch from a platform or shop into the store").add_subparsers(
         dest="sync_command", required=True
     )
-    for module_name, target in (("connectors.social_cli", sync), ("connectors.commerce_cli", sync),
-                                ("connectors.files_cli", sub)):
+    for module_name, target in (
+        ("connectors.social_cli", sync),
+        ("connectors.commerce_cli", sync),
+        ("connectors.files_cli", sub),
+    ):
         if importlib.util.find_spec(module_name) is not None:
             importlib.import_module(module_name).register(target, db_help)
 

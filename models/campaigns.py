@@ -18,6 +18,7 @@ from models.attribution import default_model_id
 from models.filters import Filters, MetricDefinition
 
 ACTIVE_STAGES = ("contracted", "live", "completed")
+MIN_PRE_DAYS = 14  # the lift baseline needs at least two weeks of the brand's own orders
 COUPON_SITES = (
     "retailmenot",
     "couponfollow",
@@ -94,7 +95,7 @@ DEFINITIONS: dict[str, MetricDefinition] = {
         "promo-code redemptions with no click and a referrer from a coupon site, or far more "
         "redemptions than the influencer's reach could explain",
         "Flagged when ≥ 3 coupon-site redemptions make ≥ 10 % of the code's redemptions, or redemptions exceed "
-        "2 % of the sponsored posts' reach (views, else followers).",
+        "2 % of the sponsored posts' reach (views, else 30 % of followers at posting time).",
         {"min coupon orders": 3, "min share": "10 %", "max plausible conversion of reach": "2 %"},
     ),
 }
@@ -142,7 +143,8 @@ def deal_performance(
     reach AS (
         SELECT s.deal_id, count(p.post_id) AS posts, sum(p.views) AS views,
                count(p.post_id) FILTER (WHERE p.views IS NULL) AS posts_without_views,
-               sum(p.likes + p.comments + coalesce(p.shares, 0) + coalesce(p.saves, 0)) AS engagements
+               sum(coalesce(p.likes, 0) + coalesce(p.comments, 0) + coalesce(p.shares, 0) + coalesce(p.saves, 0))
+                   AS engagements
         FROM sel s
         JOIN accounts a ON a.influencer_id = s.influencer_id
         JOIN posts p ON p.account_id = a.account_id AND p.campaign_id = s.campaign_id
@@ -207,13 +209,36 @@ def campaign_summary(
         "clicks",
     ]
     keys = ["campaign_id", "brand_id", "campaign", "status", "start_date", "end_date", "currency"]
-    if deals.is_empty():
-        return deals.select(keys + sums).clear()
-    out = deals.group_by(keys).agg(
+    out = deals.group_by("campaign_id").agg(
         [pl.col(c).sum() for c in sums]
         + [pl.col("deal_id").count().alias("deals"), pl.col("spend").gt(0).sum().alias("paid_deals")]
     )
-    return _with_ratios(out).sort("start_date", "campaign_id", descending=[True, False])
+    if filters.influencer_ids is None:
+        # every campaign in scope, also those without a deal yet (they show with zeros)
+        listed = _campaigns_in_scope(con, filters)
+    else:
+        listed = deals.select(keys).unique(subset="campaign_id")
+    out = listed.join(out, on="campaign_id", how="left").with_columns(
+        [pl.col(c).fill_null(0) for c in [*sums, "deals", "paid_deals"]]
+    )
+    return _with_ratios(out).sort("start_date", "campaign_id", descending=[True, False], nulls_last=True)
+
+
+def _campaigns_in_scope(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
+    where, params = filters.where({"brand": "c.brand_id", "campaign": "c.campaign_id"})
+    if filters.start is not None:
+        where += " AND coalesce(c.end_date, DATE '9999-12-31') >= ?"
+        params.append(filters.start)
+    if filters.end is not None:
+        where += " AND coalesce(c.start_date, DATE '0001-01-01') <= ?"
+        params.append(filters.end)
+    return con.execute(
+        f"""
+        SELECT c.campaign_id, c.brand_id, c.name AS campaign, c.status, c.start_date, c.end_date, c.currency
+        FROM campaigns c {where}
+        """,  # noqa: S608 - filters become ? parameters
+        params,
+    ).pl()
 
 
 def _with_ratios(frame: pl.DataFrame) -> pl.DataFrame:
@@ -290,13 +315,13 @@ def campaign_posts(con: duckdb.DuckDBPyConnection, filters: Filters = Filters())
 def funnel(
     con: duckdb.DuckDBPyConnection, filters: Filters = Filters(), *, model_id: str | None = None
 ) -> pl.DataFrame:
-    """Views → engagements → clicks → orders for the selected campaigns (one row per stage)."""
+    """Views → engagements → link clicks → orders via the link, for the selected campaigns (one row per stage)."""
     summary = campaign_summary(con, filters, model_id=model_id)
     totals = {
         k: int(summary[k].sum()) if summary.height else 0
-        for k in ("views", "engagements", "clicks", "orders")
+        for k in ("views", "engagements", "clicks", "link_orders")
     }
-    stages = list(totals)
+    stages = list(totals)  # promo-code orders need no click, so the funnel ends at orders via the link
     values = [totals[s] for s in stages]
     previous = [None, *values[:-1]]
     return pl.DataFrame(
@@ -343,7 +368,7 @@ def campaign_lift(
     Baseline per weekday = mean of that weekday over the ``pre_weeks`` weeks before the campaign. Expected =
     Σ of the baseline over the window's days. Variance = Σ_weekday n_wd² · s²_wd / n_pre (uncertainty of the
     means) + Σ_weekday n_wd · s²_wd (day-to-day noise of the window); 95 % interval = lift ± 1.96 · sd.
-    Returns None when the campaign has not started or the pre-period has no data.
+    Returns None when the campaign has not started or the brand has under two weeks of orders before it.
     """
     if metric not in ("orders", "revenue"):
         raise ValueError("metric must be 'orders' or 'revenue'")
@@ -360,7 +385,14 @@ def campaign_lift(
     if data_end is None or start > data_end:
         return None
     end = min(end or data_end, data_end)
-    pre_start = start - dt.timedelta(weeks=pre_weeks)
+    first = con.execute(
+        "SELECT min(ordered_at)::DATE FROM orders WHERE brand_id = ? AND NOT is_test", [brand_id]
+    ).fetchone()
+    # Days before the brand's first order are not zero-order days, they are days without data: the
+    # baseline starts at the first order, and needs at least two weeks of it.
+    pre_start = max(start - dt.timedelta(weeks=pre_weeks), first[0] if first and first[0] else start)
+    if (start - pre_start).days < MIN_PRE_DAYS:
+        return None
     value = "count(*)" if metric == "orders" else "sum(gross + discount)::DOUBLE"
     daily = (
         con.execute(
@@ -425,7 +457,7 @@ def leakage_flags(
     sql = f"""
     WITH codes AS (
         SELECT pc.brand_id, pc.code, d.deal_id, d.campaign_id, d.influencer_id, i.name AS influencer,
-               c.name AS campaign
+               c.name AS campaign, c.start_date
         FROM promo_codes pc JOIN deals d ON d.deal_id = pc.deal_id JOIN campaigns c ON c.campaign_id = d.campaign_id
         JOIN influencers i ON i.influencer_id = d.influencer_id
         {where} AND pc.kind = 'influencer'
@@ -436,7 +468,8 @@ def leakage_flags(
         FROM codes k
         JOIN orders o ON o.brand_id = k.brand_id AND upper(o.promo_code) = k.code
         LEFT JOIN customers cu ON cu.customer_id = o.customer_id
-        WHERE NOT o.is_test AND NOT o.is_cancelled
+        WHERE NOT o.is_test AND NOT o.is_cancelled AND o.promo_code IS NOT NULL
+          AND (k.start_date IS NULL OR o.ordered_at >= k.start_date)  -- redemptions since the campaign began
     ),
     clicked AS (
         SELECT DISTINCT deal_id, visitor_key FROM link_clicks WHERE deal_id IN (SELECT deal_id FROM codes)
@@ -471,7 +504,8 @@ def leakage_flags(
         .with_columns(
             flag_coupon_site=(pl.col("coupon_site_no_click") >= min_coupon_orders)
             & (pl.col("coupon_share") >= min_share),
-            flag_reach=pl.col("redemptions") > pl.col("max_plausible"),
+            # no sponsored post yet means no reach to compare with: not a flag
+            flag_reach=(pl.col("reach") > 0) & (pl.col("redemptions") > pl.col("max_plausible")),
         )
         .with_columns(flagged=pl.col("flag_coupon_site") | pl.col("flag_reach"))
         .sort("flagged", "coupon_site_no_click", descending=True)

@@ -941,10 +941,14 @@ def generate_demo(
     )
     from models.settings import SETTINGS  # the workspace starts with every setting at its default
 
-    frames["settings"] = pl.DataFrame({
-        "key": list(SETTINGS), "value": [json.dumps(s.default) for s in SETTINGS.values()],
-        "updated_at": [dt.datetime.combine(end, dt.time(0))] * len(SETTINGS), "updated_by": "triad demo",
-    })
+    frames["settings"] = pl.DataFrame(
+        {
+            "key": list(SETTINGS),
+            "value": [json.dumps(s.default) for s in SETTINGS.values()],
+            "updated_at": [dt.datetime.combine(end, dt.time(0))] * len(SETTINGS),
+            "updated_by": "triad demo",
+        }
+    )
     frames["audit_log"] = pl.DataFrame(
         {
             "audit_id": [1],

@@ -625,6 +625,7 @@ FUNNEL_LABELS = {
     "engagements": "Engagements",
     "clicks": "Link clicks",
     "orders": "Attributed orders",
+    "link_orders": "Orders via the link",
 }
 
 
@@ -773,9 +774,10 @@ def render_report_html(
         first_chart = False
     parts.append(_figure_html(funnel_figure(detail), first=first_chart))
     parts.append(
-        '<p class="muted">Orders in the funnel include promo-code orders, which need no link click; '
+        '<p class="muted">The funnel ends at orders that came through a link: '
         f"{_e(fmt_number(detail.totals.get('link_orders')))} of the "
-        f"{_e(fmt_number(detail.totals.get('orders')))} orders came through a link.</p>"
+        f"{_e(fmt_number(detail.totals.get('orders')))} attributed orders; promo-code orders need no click "
+        "and are counted apart.</p>"
     )
 
     parts.append("<h2>Lift against the baseline</h2>")

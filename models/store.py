@@ -466,7 +466,16 @@ def record_run(
     cur.execute(
         "INSERT INTO sync_runs (run_id, connector, target, started_at, finished_at, status, rows_written, message,"
         " details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [run_id, connector, target, started_at, finished_at, status, rows_written, message,
-         None if details is None else json.dumps(details, default=str)],
+        [
+            run_id,
+            connector,
+            target,
+            started_at,
+            finished_at,
+            status,
+            rows_written,
+            message,
+            None if details is None else json.dumps(details, default=str),
+        ],
     )
     return run_id

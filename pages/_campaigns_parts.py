@@ -261,9 +261,9 @@ def conversion_charts(detail: report.CampaignDetail) -> None:
                 report.funnel_figure(detail), theme=None, key="campaign_funnel", config=CHART_CONFIG
             )
             st.caption(
-                f"Orders include promo-code orders, which need no link click: "
-                f"{fmt_number(detail.totals.get('link_orders'))} of {fmt_number(detail.totals.get('orders'))} came "
-                "through a link."
+                f"The funnel ends at orders that came through a link: "
+                f"{fmt_number(detail.totals.get('link_orders'))} of {fmt_number(detail.totals.get('orders'))} "
+                "attributed orders; promo-code orders need no click and are counted apart."
             )
 
 

@@ -172,8 +172,8 @@ def test_campaign_summary_funnel_and_filters(fixture_db: Path) -> None:
     assert row["spend"] == pytest.approx(1138 + 500)
     assert row["roas"] == pytest.approx(440 / 1638)
     assert other_brand.is_empty() and outside.is_empty()
-    assert stages["stage"].to_list() == ["views", "engagements", "clicks", "orders"]
-    assert stages["count"].to_list() == [30000, 975, 1, 5]
+    assert stages["stage"].to_list() == ["views", "engagements", "clicks", "link_orders"]
+    assert stages["count"].to_list() == [30000, 975, 1, 1]  # code orders need no click: not in the funnel
     assert daily["orders"].sum() == 5 and daily["day"].min() == dt.date(2026, 3, 6)
 
 
@@ -182,7 +182,8 @@ def test_leakage_flags_coupon_site_redemptions_without_clicks(fixture_db: Path) 
         flags = leakage_flags(cur)
         evidence = leakage_evidence(cur, 100)
     ava = flags.filter(pl.col("deal_id") == 100).row(0, named=True)
-    assert ava["redemptions"] == 8  # orders 1, 2, 3, 6, 7, 11, 12, 13: not test, not cancelled, brand 1
+    # orders 1, 2, 3, 7, 11, 12, 13: since the campaign began (not 6), not test (8), not cancelled (9)
+    assert ava["redemptions"] == 7
     assert ava["coupon_site_no_click"] == 3 and ava["flag_coupon_site"] and ava["flagged"]
     assert evidence["order_id"].to_list() == [11, 12, 13]
     ben = flags.filter(pl.col("deal_id") == 101).row(0, named=True)
@@ -353,3 +354,20 @@ def test_overview_influencer_results_hand_computed(fixture_db: Path) -> None:
     assert roas_now == pytest.approx(440 / 1638)  # spend: fees + product cost + commission (1138 + 500)
     other = influencer_results(store, [2], dt.date(2026, 3, 1), dt.date(2026, 3, 31))
     assert other.revenue == () and other.customers_won.current == 0
+
+
+def test_lift_needs_two_weeks_of_the_brands_own_orders(empty_db: Path) -> None:
+    store = get_store(empty_db)
+    with store.transaction() as cur:
+        cur.execute("INSERT INTO brands (brand_id, name) VALUES (1, 'Acme')")
+        cur.execute(
+            "INSERT INTO campaigns (campaign_id, brand_id, name, start_date, end_date) "
+            "VALUES (1, 1, 'c', '2026-03-01', '2026-03-10')"
+        )
+        cur.execute(
+            "INSERT INTO orders (order_id, brand_id, source, external_order_id, ordered_at, gross) "
+            "SELECT i, 1, 't', i::VARCHAR, TIMESTAMP '2026-02-20 12:00' + to_days(i % 18), 10 "
+            "FROM range(1, 200) r(i)"
+        )
+        # first order on 20 Feb: 9 days of baseline, not the 8 weeks the days before would pretend to be
+        assert campaign_lift(cur, 1) is None

@@ -87,7 +87,9 @@ def test_overview_in_chromium(demo_db: Path, tmp_path: Path) -> None:
         shown = shown_metrics(page)
         for label, text in expected.items():
             assert shown.get(label) == text, (label, shown)
-        assert page.locator('[data-testid="stPlotlyChart"]').count() == 5  # four trends and the top influencers
+        assert (
+            page.locator('[data-testid="stPlotlyChart"]').count() == 5
+        )  # four trends and the top influencers
 
         page.screenshot(path=str(shot))
     assert png_size(shot) == (VIEWPORT["width"], VIEWPORT["height"])

@@ -20,15 +20,12 @@ def test_settings_default_validate_store_and_audit(empty_db: Path) -> None:
     with store.transaction() as cur:
         set_setting(cur, "attribution.window_days", 14, username="maya")
         set_setting(cur, "attribution.window_days", 14, username="maya")  # unchanged: no second entry
-    with pytest.raises(ValueError, match="between 1 and 365"):
-        with store.transaction() as cur:
-            set_setting(cur, "attribution.window_days", 0)
-    with pytest.raises(ValueError, match="code_first"):
-        with store.transaction() as cur:
-            set_setting(cur, "attribution.precedence", "random")
-    with pytest.raises(KeyError):
-        with store.connect() as cur:
-            get_setting(cur, "nope")
+    with pytest.raises(ValueError, match="between 1 and 365"), store.transaction() as cur:
+        set_setting(cur, "attribution.window_days", 0)
+    with pytest.raises(ValueError, match="code_first"), store.transaction() as cur:
+        set_setting(cur, "attribution.precedence", "random")
+    with pytest.raises(KeyError), store.connect() as cur:
+        get_setting(cur, "nope")
     with store.connect() as cur:
         assert get_setting(cur, "attribution.window_days") == 14
         entries = audit_entries(cur, table="settings")
@@ -42,8 +39,14 @@ def test_settings_default_validate_store_and_audit(empty_db: Path) -> None:
 def test_record_row_changes_writes_only_changed_columns(empty_db: Path) -> None:
     store = get_store(empty_db)
     with store.transaction() as cur:
-        n = record_row_changes(cur, username="admin", table="influencers", row_key=7,
-                               before={"owner": "Sam", "tags": ["vip"]}, after={"owner": "Maya", "tags": ["vip"]})
+        n = record_row_changes(
+            cur,
+            username="admin",
+            table="influencers",
+            row_key=7,
+            before={"owner": "Sam", "tags": ["vip"]},
+            after={"owner": "Maya", "tags": ["vip"]},
+        )
     with store.connect() as cur:
         entries = audit_entries(cur, username="admin")
     assert n == 1 and entries["column_name"].to_list() == ["owner"]

@@ -67,5 +67,3 @@ def test_clear_contact_data_only_when_the_workspace_opts_in(store: Store) -> Non
     )
     contacts = {r["email"] for r in rows(store, "SELECT email FROM customer_contacts")}
     assert contacts == {"jane.buyer@example.com", "guest@example.net"}
-
-
