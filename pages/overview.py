@@ -25,8 +25,9 @@ def empty_workspace(path: str) -> None:
         "**This workspace is empty.** Load the demo workspace (a few hundred influencers, brands, "
         "campaigns, posts and a year of orders) with\n\n"
         f"```\ntriad demo --db {path}\n```\n\n"
-        "then reload this page. To use your own data instead, import it from CSV with `triad import …` "
-        "(coming in a later release).",
+        "then reload this page. To use your own data instead, import spreadsheets on the **Import & export** "
+        "page (or `triad import influencers FILE`), or sync platforms and shops on **Data & sync** "
+        "(`triad sync youtube --account …`, `triad sync shopify --shop …`).",
         icon=":material/inventory_2:",
     )
 
