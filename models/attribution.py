@@ -258,3 +258,10 @@ def attribution_models(cur: duckdb.DuckDBPyConnection) -> pl.DataFrame:
         "SELECT model_id, window_days, precedence, computed_at, orders_seen, orders_attributed, is_default "
         "FROM attribution_models ORDER BY is_default DESC, model_id"
     ).pl()
+
+
+def refresh_for_campaign(store: Store, campaign_id: int) -> list[dict[str, object]]:
+    """Re-attribute the brand of one campaign (after a deal, code or tracking link was added to it)."""
+    with store.connect() as cur:
+        row = cur.execute("SELECT brand_id FROM campaigns WHERE campaign_id = ?", [campaign_id]).fetchone()
+    return refresh_attribution(store, brand_ids=[int(row[0])]) if row else []

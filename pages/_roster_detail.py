@@ -12,6 +12,7 @@ import polars as pl
 import streamlit as st
 
 from models import roster
+from models.attribution import refresh_for_campaign
 from models.formatting import MISSING, fmt_money, fmt_number, fmt_pct
 from models.schema import DEAL_STAGES
 from pages import _roster_parts as parts
@@ -330,7 +331,7 @@ def _add_deal(influencer_id: int, names: dict[int, str]) -> None:
     )
     if campaign_id is None:
         return
-    parts.write(
+    deal_id = parts.write(
         "roster_add_deal",
         roster.add_to_campaign,
         influencer_id,
@@ -344,6 +345,9 @@ def _add_deal(influencer_id: int, names: dict[int, str]) -> None:
         message=lambda deal_id: f"Added to {names[campaign_id]} at stage {stage} (deal #{deal_id}).",
         select=lambda _: {"roster_campaign": campaign_id},
     )
+    if deal_id is not None:  # the new code or link may already have orders: credit them now
+        with shared.store_errors():
+            refresh_for_campaign(shared.store(), campaign_id)
 
 
 if __name__ == "__main__":  # Streamlit's legacy pages/ mode ran this helper as a page: hand over to app.py

@@ -371,3 +371,22 @@ def test_lift_needs_two_weeks_of_the_brands_own_orders(empty_db: Path) -> None:
         )
         # first order on 20 Feb: 9 days of baseline, not the 8 weeks the days before would pretend to be
         assert campaign_lift(cur, 1) is None
+
+
+def test_refresh_for_campaign_credits_a_code_added_later(fixture_db: Path) -> None:
+    from models.attribution import refresh_for_campaign
+
+    store = get_store(fixture_db)
+    with store.transaction() as cur:
+        cur.execute(
+            "INSERT INTO orders (order_id, brand_id, source, external_order_id, customer_id, ordered_at, "
+            "gross, promo_code) VALUES (50, 1, 't', '50', 6, '2026-03-25 10:00', 40, 'CARA5')"
+        )
+        cur.execute("INSERT INTO influencers (influencer_id, name) VALUES (3, 'Cara')")
+        cur.execute(
+            "INSERT INTO deals (deal_id, campaign_id, influencer_id, stage) VALUES (102, 10, 3, 'live')"
+        )
+        cur.execute("INSERT INTO promo_codes VALUES (1, 'CARA5', 102, 'influencer', 5)")
+    assert 50 not in _attributed(fixture_db, "code>link:30d")
+    refresh_for_campaign(store, 10)
+    assert _attributed(fixture_db, "code>link:30d")[50] == (3, "code", False)
