@@ -1,9 +1,12 @@
 """Time every model function the pages use on one store, cold (first call) and warm (median of repeats).
 
     python -m benchmarks.models_timing --db /tmp/large.duckdb [--repeat 3] [--json out.json]
+    python -m benchmarks.models_timing --db FILE --cold NAME     # one cold call in this fresh process
 
-Not a test: it prints numbers (and writes them as JSON). The store is opened read-only, so it can run beside a
-dashboard that is not writing. The full benchmark suite (issue 8) builds on this.
+Not a test: it prints numbers (and writes them as JSON). The attribution rebuild writes (the same rows again),
+so the store is opened read-write. The suite (``python -m benchmarks``) calls :func:`run`, which measures
+each cold call in its own subprocess (imports and the case's setup queries done, so DuckDB's buffer pool is
+not quite empty; the OS file cache is warm) and the warm ones, after a first call, in the suite's process.
 """
 
 from __future__ import annotations
@@ -11,12 +14,15 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 
+from benchmarks.common import ROOT, Report
 from models import attribution, authenticity, campaigns, customers, profile, relationships
 from models.filters import Filters
 
@@ -63,12 +69,66 @@ def cases(con: duckdb.DuckDBPyConnection) -> dict[str, Callable[[], object]]:
     }
 
 
+def slug(name: str) -> str:
+    """A case's stable figure name: ``campaign summary (all campaigns)`` → ``campaign_summary``."""
+    head = name.split("(")[0].strip().lower()
+    return "".join(c if c.isalnum() else "_" for c in head).strip("_").replace("__", "_")
+
+
+def cold_seconds(db: str, name: str) -> float:
+    """The first call of one case in a fresh Python process (setup queries excluded from the time)."""
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.models_timing", "--db", db, "--cold", name],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def run(report: Report, db: str, repeat: int) -> dict[str, float]:
+    """Cold (median of ``repeat`` fresh processes) and warm (median of ``repeat`` calls) of every case."""
+    con = duckdb.connect(db)
+    names = list(cases(con))
+    con.close()
+    warm: dict[str, float] = {}
+    for name in names:
+        cold = statistics.median(cold_seconds(db, name) for _ in range(max(1, repeat)))
+        report.add("models", f"models.{slug(name)}.cold_s", cold, "s", name)
+        con = duckdb.connect(db)
+        fn = cases(con)[name]
+        fn()
+        warm_runs = []
+        for _ in range(max(1, repeat)):
+            t0 = time.perf_counter()
+            fn()
+            warm_runs.append(time.perf_counter() - t0)
+        con.close()
+        warm[name] = statistics.median(warm_runs)
+        report.add("models", f"models.{slug(name)}.warm_s", warm[name], "s", "second call, same process")
+    return warm
+
+
+def _cold_main(db: str, name: str) -> None:
+    con = duckdb.connect(db)
+    fn = cases(con)[name]
+    t0 = time.perf_counter()
+    fn()
+    print(time.perf_counter() - t0)
+    con.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", required=True)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json")
+    parser.add_argument("--cold", help="time the first call of this one case and print its seconds")
     args = parser.parse_args()
+    if args.cold:
+        _cold_main(args.db, args.cold)
+        return
     # attribution rebuild writes, so the file is opened read-write; nothing else is changed
     con = duckdb.connect(args.db)
     rows = []

@@ -1,0 +1,115 @@
+"""Server-side render time and peak memory of every page, through Streamlit's AppTest.
+
+Each page runs in a fresh process (``python -m benchmarks.pages --probe DB PAGE``): Streamlit, Polars and the
+app's modules are imported first, then the clock runs around ``AppTest.run()`` for the page's first run
+(every Streamlit cache empty) and again for a second run (caches warm). The time is from the script's start to
+its last element plus AppTest's own small overhead. The process's peak RSS (``ru_maxrss``) after both runs is
+the memory figure; RSS after the imports alone is printed beside it.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.common import ROOT, Report
+
+APP = ROOT / "app.py"
+TIMEOUT = 600
+
+
+def navigation_pages() -> list[str]:
+    """Every page file app.py lists in its navigation sections (read from its source), that exists."""
+    found = []
+    for node in ast.walk(ast.parse(APP.read_text())):
+        if (
+            isinstance(node, ast.Tuple)
+            and node.elts
+            and isinstance(node.elts[0], ast.Constant)
+            and isinstance(node.elts[0].value, str)
+            and node.elts[0].value.startswith("pages/")
+            and (ROOT / node.elts[0].value).exists()
+        ):
+            found.append(node.elts[0].value)
+    return found
+
+
+def _rss_mib() -> float:
+    """Peak RSS of this process in MiB.
+
+    Linux carries ``ru_maxrss`` over from the parent across fork + exec (a child of a 500 MiB benchmark
+    process reports 500 MiB before it does anything), so the peak of this program's own memory map,
+    ``VmHWM`` in /proc/self/status, comes first; ``ru_maxrss`` where /proc is missing.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def probe(db: str, page: str) -> dict[str, object]:
+    """Render one page twice in this process; return the times, the errors and the peak RSS."""
+    os.environ["TRIAD_DB"] = db
+    from streamlit.testing.v1 import AppTest
+
+    import pages._shared  # noqa: F401 - import the app's modules before the clock starts
+
+    imports_rss = _rss_mib()
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.switch_page(page)
+    t0 = time.perf_counter()
+    at.run()
+    first = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    at.run()
+    second = time.perf_counter() - t0
+    errors = [e.message for e in at.exception] + [e.value for e in at.error]
+    return {"first_s": first, "second_s": second, "peak_rss_mib": _rss_mib(), "imports_rss_mib": imports_rss,
+            "errors": errors, "elements": len(list(at.main))}  # fmt: skip
+
+
+def _run_probe(db: str, page: str) -> dict[str, object]:
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.pages", "--probe", db, page],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=TIMEOUT * 2,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run(report: Report, db: str, repeat: int) -> None:
+    """Median over ``repeat`` fresh processes per page of the first and second run; the largest peak RSS."""
+    memory = []
+    for page in navigation_pages():
+        name = page.removeprefix("pages/").removesuffix(".py")
+        results = [_run_probe(db, page) for _ in range(max(1, repeat))]
+        errors = sorted({e for r in results for e in r["errors"]})
+        note = f"errors: {'; '.join(errors)[:120]}" if errors else ""
+        first = statistics.median(r["first_s"] for r in results)
+        report.add("pages", f"pages.{name}.first_s", first, "s", note)
+        report.add("pages", f"pages.{name}.second_s", statistics.median(r["second_s"] for r in results), "s")
+        imports = statistics.median(r["imports_rss_mib"] for r in results)
+        memory.append((name, max(r["peak_rss_mib"] for r in results), imports))
+    for name, peak, imports in memory:
+        report.add(
+            "memory", f"memory.{name}.peak_rss_mib", peak, "MiB", f"after imports alone {imports:.0f} MiB"
+        )
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--probe":
+        print(json.dumps(probe(sys.argv[2], sys.argv[3])))
+    else:
+        sys.exit("usage: python -m benchmarks.pages --probe DB pages/PAGE.py")
