@@ -28,7 +28,7 @@ import os
 import re
 import socket
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -892,6 +892,32 @@ PLATFORM_CREDENTIALS = {
     "x": ("TRIAD_X_BEARER_TOKEN",),
     "twitch": ("TRIAD_TWITCH_CLIENT_ID", "TRIAD_TWITCH_ACCESS_TOKEN"),
 }
+
+
+def posts_in_window(
+    pages: Iterable[Any],
+    items: Callable[[Any], Iterable[Any]],
+    to_post: Callable[[Any], Post | None],
+    window: FetchWindow,
+    step: Callable[[str], None],
+    noun: str = "posts",
+) -> list[Post]:
+    """Posts of newest-first pages that fall in the window; stops after the first page reaching past it."""
+    posts: list[Post] = []
+    for page in pages:
+        older_seen = False
+        for item in items(page):
+            post = to_post(item)
+            if post is None:
+                continue
+            if window.wants(post.posted_at):
+                posts.append(post)
+            else:
+                older_seen = True
+        step(f"{len(posts)} {noun} read")
+        if older_seen:
+            break
+    return posts
 
 
 def make_source(platform: str, *, base_url: str | None = None, retry: Any = None) -> SocialSource:

@@ -30,6 +30,7 @@ from connectors.social import (
     Profile,
     clean_handle,
     parse_timestamp,
+    posts_in_window,
     to_int,
     url_parts,
 )
@@ -89,7 +90,6 @@ class TikTokClient(APIClient):
         return user
 
     def videos(self, window: FetchWindow, step: Callable[[str], None]) -> list[Post]:
-        posts: list[Post] = []
         pages = self.paginate(
             "video/list/",
             method="POST",
@@ -97,20 +97,14 @@ class TikTokClient(APIClient):
             params={"fields": settings.VIDEO_FIELDS},
             json_body={"max_count": settings.PAGE_SIZE},
         )
-        for page in pages:
-            older_seen = False
-            for video in (page.get("data") or {}).get("videos") or []:
-                post = video_post(video)
-                if post is None:
-                    continue
-                if window.wants(post.posted_at):
-                    posts.append(post)
-                else:
-                    older_seen = True
-            step(f"{len(posts)} videos read")
-            if older_seen:
-                break
-        return posts
+        return posts_in_window(
+            pages,
+            lambda page: (page.get("data") or {}).get("videos") or [],
+            lambda video: video_post(video),
+            window,
+            step,
+            "videos",
+        )
 
 
 def parse_account(text: str) -> AccountRef:

@@ -30,6 +30,7 @@ from connectors.social import (
     Profile,
     clean_handle,
     parse_timestamp,
+    posts_in_window,
     to_int,
     url_parts,
 )
@@ -88,21 +89,14 @@ class TwitchClient(APIClient):
             paginator=CursorPaginator("pagination.cursor", "after"),
             params={"user_id": user_id, "first": settings.PAGE_SIZE, "type": "all", "sort": "time"},
         )
-        posts: list[Post] = []
-        for page in pages:
-            older_seen = False
-            for video in page.get("data") or []:
-                post = video_post(video)
-                if post is None:
-                    continue
-                if window.wants(post.posted_at):
-                    posts.append(post)
-                else:
-                    older_seen = True
-            step(f"{len(posts)} videos read")
-            if older_seen:
-                break
-        return posts
+        return posts_in_window(
+            pages,
+            lambda page: page.get("data") or [],
+            lambda video: video_post(video),
+            window,
+            step,
+            "videos",
+        )
 
 
 def parse_account(text: str) -> AccountRef:

@@ -30,6 +30,7 @@ from connectors.social import (
     Profile,
     clean_handle,
     parse_timestamp,
+    posts_in_window,
     to_int,
     url_parts,
 )
@@ -108,21 +109,14 @@ class XClient(APIClient):
             paginator=PageTokenPaginator("meta.next_token", "pagination_token"),
             params=params,
         )
-        posts: list[Post] = []
-        for page in pages:
-            older_seen = False
-            for tweet in page.get("data") or []:
-                post = tweet_post(tweet, handle)
-                if post is None:
-                    continue
-                if window.wants(post.posted_at):
-                    posts.append(post)
-                else:
-                    older_seen = True
-            step(f"{len(posts)} posts read")
-            if older_seen:
-                break
-        return posts
+        return posts_in_window(
+            pages,
+            lambda page: page.get("data") or [],
+            lambda tweet: tweet_post(tweet, handle),
+            window,
+            step,
+            "posts",
+        )
 
 
 def parse_account(text: str) -> AccountRef:
