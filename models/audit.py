@@ -98,3 +98,40 @@ def audit_entries(
         f"SELECT * FROM audit_log WHERE {' AND '.join(where)} ORDER BY changed_at DESC, audit_id DESC LIMIT ?",  # noqa: S608
         [*params, limit],
     ).pl()
+
+
+def update_row_audited(
+    cur: duckdb.DuckDBPyConnection,
+    *,
+    username: str | None,
+    table: str,
+    key_column: str,
+    key: object,
+    before: Mapping[str, object],
+    changes: Mapping[str, object],
+    updated_at: object = None,
+) -> int:
+    """UPDATE one row's ``changes`` (column names are the caller's fixed names) and audit each changed column.
+
+    ``before`` holds the row's stored values; ``updated_at``, when given, is written to the row's
+    ``updated_at`` column too. Returns how many audit entries were written.
+    """
+    if not changes:
+        return 0
+    assignments = ", ".join(f'"{c}" = ?' for c in changes)
+    params: list[object] = list(changes.values())
+    if updated_at is not None:
+        assignments += ", updated_at = ?"
+        params.append(updated_at)
+    cur.execute(
+        f'UPDATE "{table}" SET {assignments} WHERE "{key_column}" = ?',  # noqa: S608 - caller's fixed names
+        [*params, key],
+    )
+    return record_row_changes(
+        cur,
+        username=username,
+        table=table,
+        row_key=key,
+        before={c: before[c] for c in changes},
+        after=changes,
+    )

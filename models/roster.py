@@ -38,7 +38,7 @@ from urllib.parse import unquote, urlencode, urlsplit
 import duckdb
 import polars as pl
 
-from models.audit import record_change, record_row_changes
+from models.audit import record_change, record_row_changes, update_row_audited
 from models.campaigns import deal_performance
 from models.filters import ALL, Filters, MetricDefinition
 from models.profile import DEFINITIONS as PROFILE_DEFINITIONS
@@ -590,18 +590,15 @@ def edit_roster(
     for row, values, stage_change in plan:
         changed = {c: v for c, v in values.items() if v != row[c]}
         if changed:
-            assignments = ", ".join(f'"{c}" = ?' for c in changed)
-            cur.execute(
-                f"UPDATE influencers SET {assignments}, updated_at = ? WHERE influencer_id = ?",  # noqa: S608 - names from INFLUENCER_FIELDS
-                [*changed.values(), now, row["influencer_id"]],
-            )
-            result.changes += record_row_changes(
+            result.changes += update_row_audited(
                 cur,
                 username=username,
                 table="influencers",
-                row_key=row["influencer_id"],
-                before={c: row[c] for c in changed},
-                after=changed,
+                key_column="influencer_id",
+                key=row["influencer_id"],
+                before=row,
+                changes=changed,
+                updated_at=now,
             )
             result.influencers.add(int(row["influencer_id"]))
         if stage_change and change_deal_stage(cur, stage_change[0], stage_change[1], username=username):
@@ -893,18 +890,14 @@ def set_deliverable_status(
     changed = {c: v for c, v in after.items() if v != row[c]}
     if not changed:
         return False
-    assignments = ", ".join(f'"{c}" = ?' for c in changed)
-    cur.execute(
-        f"UPDATE deliverables SET {assignments} WHERE deliverable_id = ?",  # noqa: S608 - fixed names
-        [*changed.values(), deliverable_id],
-    )
-    record_row_changes(
+    update_row_audited(
         cur,
         username=username,
         table="deliverables",
-        row_key=deliverable_id,
-        before={c: row[c] for c in changed},
-        after=changed,
+        key_column="deliverable_id",
+        key=deliverable_id,
+        before=row,
+        changes=changed,
     )
     return True
 
@@ -1035,18 +1028,15 @@ def merge_influencers(
     if custom and custom != json.loads(survivor["custom_fields"] or "{}"):
         filled["custom_fields"] = json.dumps(custom)
     if filled:
-        assignments = ", ".join(f'"{c}" = ?' for c in filled)
-        cur.execute(
-            f"UPDATE influencers SET {assignments}, updated_at = ? WHERE influencer_id = ?",  # noqa: S608 - fixed names
-            [*filled.values(), now, survivor_id],
-        )
-        record_row_changes(
+        update_row_audited(
             cur,
             username=username,
             table="influencers",
-            row_key=survivor_id,
-            before={c: survivor[c] for c in filled},
-            after=filled,
+            key_column="influencer_id",
+            key=survivor_id,
+            before=survivor,
+            changes=filled,
+            updated_at=now,
         )
         report.filled = list(filled)
 
@@ -1134,18 +1124,15 @@ def _fold_deal(
         if keep[column] is None and deal[column] is not None:
             update[column] = deal[column]
     if update:
-        assignments = ", ".join(f'"{c}" = ?' for c in update)
-        cur.execute(
-            f"UPDATE deals SET {assignments}, updated_at = ? WHERE deal_id = ?",  # noqa: S608 - fixed names
-            [*update.values(), now, keep_id],
-        )
-        record_row_changes(
+        update_row_audited(
             cur,
             username=username,
             table="deals",
-            row_key=keep_id,
-            before={c: keep[c] for c in update},
-            after=update,
+            key_column="deal_id",
+            key=keep_id,
+            before=keep,
+            changes=update,
+            updated_at=now,
         )
     old = {k: v for k, v in deal.items() if k not in ("survivor_deal_id", "campaign")}
     cur.execute("DELETE FROM deals WHERE deal_id = ?", [deal_id])
