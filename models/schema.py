@@ -323,6 +323,34 @@ CREATE TABLE customer_contacts (
 );
 """
 
+_V6 = """
+-- Who sees what (issue 7). Sign-in bookkeeping on users; brands' shortlists (a brand viewer sees the
+-- influencers its brands work with or have shortlisted); the influencers' consent ledger.
+ALTER TABLE users ADD COLUMN last_login_at TIMESTAMP;
+ALTER TABLE users ADD COLUMN password_changed_at TIMESTAMP;
+ALTER TABLE users ADD COLUMN email VARCHAR;
+CREATE TABLE shortlists (
+    brand_id      INTEGER NOT NULL,
+    influencer_id INTEGER NOT NULL,
+    added_at      TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    added_by      VARCHAR,
+    note          VARCHAR,
+    PRIMARY KEY (brand_id, influencer_id)
+);
+-- What an influencer agreed to, when and how we know: one row per grant or withdrawal, never updated.
+CREATE TABLE consents (
+    consent_id    INTEGER PRIMARY KEY,
+    influencer_id INTEGER NOT NULL,
+    purpose       VARCHAR NOT NULL,    -- e.g. contact, content_usage, data_processing, whitelisting
+    granted       BOOLEAN NOT NULL,    -- false = withdrawn
+    recorded_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    source        VARCHAR NOT NULL,    -- contract, email, form, call ...
+    evidence      VARCHAR,             -- a reference: contract number, message id, URL
+    recorded_by   VARCHAR
+);
+"""
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "core relationship schema: brands, influencers, accounts, posts, campaigns, deals, orders", _V1
@@ -331,6 +359,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "attribution: models and attributed orders, materialised for the pages", _V3),
     Migration(4, "workspace settings", _V4),
     Migration(5, "customer contacts in clear, for workspaces that opt in", _V5),
+    Migration(6, "who sees what: sign-in fields on users, brand shortlists, influencer consent ledger", _V6),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
@@ -358,4 +387,6 @@ TABLES: tuple[str, ...] = (
     "attributed_orders",
     "settings",
     "customer_contacts",
+    "shortlists",
+    "consents",
 )
