@@ -33,6 +33,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
+from pages import _auth
 from pages import _shared as shared
 
 LEGACY_RUN = PagesManager.uses_pages_directory is True  # this run was started by _mpa_v1 (see above)
@@ -42,22 +43,33 @@ st.set_page_config(layout="wide", page_title="Triad", page_icon=":material/hub:"
 if LEGACY_RUN:
     st.rerun()
 
-# Sections of the navigation: (file, title, icon). A screen is listed once its file exists, so a screen
-# being built on a branch never shows as a broken entry.
-SECTIONS: dict[str, list[tuple[str, str, str]]] = {
-    "Dashboard": [("pages/overview.py", "Overview", ":material/space_dashboard:")],
+# Sign-in first: nothing below runs for someone who is not signed in (pages/_auth.py).
+scope = _auth.require_sign_in()
+
+# Sections of the navigation: (file, title, icon, roles). A screen is listed once its file exists (so one
+# being built on a branch never shows as a broken entry) and only to the roles that may open it: st.navigation
+# refuses any page it was not given, whatever the URL says.
+EVERYONE = ("admin", "manager", "brand_viewer")
+AGENCY = ("admin", "manager")
+ADMIN = ("admin",)
+SECTIONS: dict[str, list[tuple[str, str, str, tuple[str, ...]]]] = {
+    "Dashboard": [("pages/overview.py", "Overview", ":material/space_dashboard:", EVERYONE)],
     "Influencers": [
-        ("pages/roster.py", "Roster", ":material/groups:"),
-        ("pages/profiles.py", "Profiles", ":material/person_search:"),
+        ("pages/roster.py", "Roster", ":material/groups:", EVERYONE),
+        ("pages/profiles.py", "Profiles", ":material/person_search:", EVERYONE),
     ],
     "Campaigns": [
-        ("pages/campaigns.py", "Campaigns", ":material/campaign:"),
-        ("pages/relationships.py", "Relationships", ":material/hub:"),
+        ("pages/campaigns.py", "Campaigns", ":material/campaign:", EVERYONE),
+        ("pages/relationships.py", "Relationships", ":material/hub:", EVERYONE),
     ],
     "Data": [
-        ("pages/data_sync.py", "Data & sync", ":material/sync:"),
-        ("pages/import_data.py", "Import & export", ":material/upload_file:"),
-        ("pages/settings.py", "Settings", ":material/settings:"),
+        ("pages/data_sync.py", "Data & sync", ":material/sync:", AGENCY),
+        ("pages/import_data.py", "Import & export", ":material/upload_file:", AGENCY),
+        ("pages/settings.py", "Settings", ":material/settings:", ADMIN),
+    ],
+    "Admin": [
+        ("pages/users.py", "Users & audit", ":material/admin_panel_settings:", ADMIN),
+        ("pages/people.py", "People's data", ":material/shield_person:", ADMIN),
     ],
 }
 HERE = Path(__file__).resolve().parent
@@ -65,13 +77,14 @@ PAGES: dict[str, list[st.Page]] = {}
 for section, entries in SECTIONS.items():
     pages = [
         st.Page(path, title=title, icon=icon, default=path == "pages/overview.py")
-        for path, title, icon in entries
-        if (HERE / path).exists()
+        for path, title, icon, roles in entries
+        if scope.role in roles and (HERE / path).exists()
     ]
     if pages:
         PAGES[section] = pages
 
 page = st.navigation(PAGES, position="sidebar")
+_auth.sidebar_user(scope)
 
 filters_ready = False
 with shared.store_errors():

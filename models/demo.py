@@ -374,8 +374,13 @@ def generate_demo(
     *,
     end_date: dt.date | None = None,
     progress: Progress | None = None,
+    chunked: bool = False,
 ) -> dict[str, pl.DataFrame]:
-    """Build every table of the demo workspace as Polars frames (nothing is written)."""
+    """Build every table of the demo workspace as Polars frames (nothing is written).
+
+    ``chunked=True`` leaves ``frames["orders"]`` as an :class:`OrderChunks` (frames built one slice at a time,
+    which :func:`load_frames` writes chunk by chunk): the same rows, a fraction of the peak memory.
+    """
     size = demo_size(scale)
     end = end_date or dt.datetime.now(dt.UTC).date()
     days = size.days
@@ -872,7 +877,7 @@ def generate_demo(
         end_ts=end_ts,
     )
     frames["customers"] = customers
-    frames["orders"] = orders
+    frames["orders"] = orders if chunked else orders.collect()
     frames["link_clicks"] = clicks.with_columns(deal_id=pl.col("deal_id") + 1)  # index -> deal_id
 
     # -- contact history ----------------------------------------------------------------------------------------------------------
@@ -968,6 +973,9 @@ def generate_demo(
             "old_value": pl.String,
         },
     )
+    from models.demo_comments import add_demo_comments  # audience voice (issue 10): comments, brand mentions
+
+    add_demo_comments(frames, seed=seed, end=end)
     return frames
 
 
@@ -1066,7 +1074,7 @@ def _customers_and_orders(
     c_start: np.ndarray,
     day0: np.datetime64,
     end_ts: np.datetime64,
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+) -> tuple[OrderChunks, pl.DataFrame, pl.DataFrame]:
     """Customers acquired by baseline demand, influencer bursts and leaked codes; their orders and clicks."""
     days = size.days
     nb = brand_weight.size
@@ -1193,7 +1201,33 @@ def _customers_and_orders(
     cogs = np.round(gross * rng.uniform(0.28, 0.45, no), 2)
 
     # --- assemble orders (strings through joins, not Python loops) ----------------------------------------------
+    # Every random draw happens here, up front; the string columns are then built per slice of the time-sorted
+    # orders (OrderChunks), so the large scale never holds 20M rows of strings at once.
     order = np.argsort(o_ts, kind="stable")
+    paths = ["", "products/bestseller", "collections/new", "products/starter-kit", "pages/about"]
+    path_pick = rng.integers(0, len(paths), no)[order].astype(np.int8)
+    coupon_pick = rng.integers(0, len(_COUPON_SITES), no)[order].astype(np.int8)
+    platform_ref = rng.random(no)[order] < 0.4
+    sorted_cols = {
+        "brand_id": (o_brand[order] + 1).astype(np.int32),
+        "customer_idx": o_cust[order],
+        "ordered_at": o_ts[order].astype("datetime64[us]"),
+        "gross": gross[order],
+        "discount": discount[order],
+        "refunded": refunded[order],
+        "cost_of_goods": cogs[order],
+        "channel": o_channel[order],
+        "deal_idx": o_deal[order],
+        "base_source": base_source[order],
+        "sitewide": sitewide[order],
+        "is_test": is_test[order],
+        "is_cancelled": is_cancelled[order],
+        "path": path_pick,
+        "coupon_site": coupon_pick,
+        "platform_ref": platform_ref,
+    }
+    del o_t, o_ts, o_cust, o_brand, o_channel, o_deal, gross, discount, refunded, cogs, base_source, sitewide
+    del is_test, is_cancelled, subtotal, tod, order
     deal_lookup = pl.DataFrame(
         {
             "deal_idx": np.arange(nd),
@@ -1205,98 +1239,13 @@ def _customers_and_orders(
             "deal_referrer": [_PLATFORM_REFERRER[p] for p in d_platform],
         }
     )
-    source_lookup = pl.DataFrame(
-        {
-            "base_source": np.arange(len(_BASELINE_SOURCES)),
-            "base_utm_source": [s[0] for s in _BASELINE_SOURCES],
-            "base_utm_medium": [s[1] for s in _BASELINE_SOURCES],
-            "base_referrer": [s[2] for s in _BASELINE_SOURCES],
-        },
-        schema_overrides={
-            "base_utm_source": pl.String,
-            "base_utm_medium": pl.String,
-            "base_referrer": pl.String,
-        },
-    )
-    paths = ["", "products/bestseller", "collections/new", "products/starter-kit", "pages/about"]
-    coupon = np.array(_COUPON_SITES, dtype=object)
-    frame = pl.DataFrame(
-        {
-            "order_id": np.arange(1, no + 1, dtype=np.int64),
-            "brand_id": (o_brand[order] + 1).astype(np.int32),
-            "customer_idx": o_cust[order],
-            "ordered_at": o_ts[order].astype("datetime64[us]"),
-            "gross": gross[order],
-            "discount": discount[order],
-            "refunded": refunded[order],
-            "cost_of_goods": cogs[order],
-            "channel": o_channel[order],
-            "deal_idx": o_deal[order],
-            "base_source": base_source[order],
-            "sitewide": sitewide[order],
-            "is_test": is_test[order],
-            "is_cancelled": is_cancelled[order],
-            "path": rng.integers(0, len(paths), no)[order],
-            "coupon_site": coupon[rng.integers(0, coupon.size, no)][order],
-            "platform_ref": rng.random(no)[order] < 0.4,
-        }
-    )
-    domains = pl.DataFrame(
-        {
-            "brand_id": np.arange(1, nb + 1, dtype=np.int32),
-            "domain": brand_domain,
-            "currency": brand_currency.tolist(),
-        }
-    )
-    ch = pl.col("channel")
-    frame = (
-        frame.join(deal_lookup, on="deal_idx", how="left")
-        .join(source_lookup, on="base_source", how="left")
-        .join(domains, on="brand_id", how="left")
-        .with_columns(
-            promo_code=pl.when(ch.is_in([1, 4]))
-            .then("deal_code")
-            .when(pl.col("sitewide"))
-            .then(pl.lit("WELCOME10"))
-            .otherwise(None),
-            utm_source=pl.when(ch == 2).then("deal_utm_source").when(ch == 0).then("base_utm_source"),
-            utm_medium=pl.when(ch == 2).then(pl.lit("influencer")).when(ch == 0).then("base_utm_medium"),
-            utm_campaign=pl.when(ch == 2)
-            .then("deal_utm_campaign")
-            .when((ch == 0) & pl.col("base_utm_source").is_not_null())
-            .then(pl.lit("always_on")),
-            utm_content=pl.when(ch == 2).then("deal_utm_content"),
-            landing_page=pl.when(ch == 2)
-            .then("deal_link")
-            .otherwise(
-                pl.concat_str(
-                    [
-                        pl.lit("https://"),
-                        "domain",
-                        pl.lit("/"),
-                        pl.col("path").replace_strict(list(range(len(paths))), paths, return_dtype=pl.String),
-                    ]
-                )
-            ),
-            referrer=pl.when(ch == 4)
-            .then("coupon_site")
-            .when(ch == 2)
-            .then("deal_referrer")
-            .when((ch == 1) & pl.col("platform_ref"))
-            .then("deal_referrer")
-            .when(ch.is_in([0, 3]))
-            .then("base_referrer"),
-        )
-    )
-    # the store keeps is_test orders flagged; give them a tell-tale tiny amount like a real test checkout
-    frame = frame.with_columns(
-        gross=pl.when("is_test").then(1.0).otherwise("gross"),
-        discount=pl.when("is_test").then(0.0).otherwise("discount"),
-        refunded=pl.when("is_test").then(0.0).otherwise("refunded"),
-    )
 
     # --- customers: id by first order time, key pseudonymous ---------------------------------------------------------
-    first_order = frame.group_by("customer_idx").agg(first_seen_at=pl.col("ordered_at").min())
+    first_order = (
+        pl.DataFrame({"customer_idx": sorted_cols["customer_idx"], "ordered_at": sorted_cols["ordered_at"]})
+        .group_by("customer_idx")
+        .agg(first_seen_at=pl.col("ordered_at").min())
+    )
     countries = np.array(_COUNTRIES, dtype=object)
     cust_country = countries[rng.choice(len(_COUNTRIES), nc, p=_COUNTRY_P / _COUNTRY_P.sum())]
     customers = (
@@ -1312,34 +1261,32 @@ def _customers_and_orders(
         .sort("first_seen_at", "customer_idx")
         .with_columns(customer_id=pl.int_range(1, pl.len() + 1, dtype=pl.Int64))
     )
-    id_map = customers.select("customer_idx", "customer_id", "customer_key")
-    frame = frame.join(id_map, on="customer_idx", how="left", maintain_order="left")
-    orders = frame.select(
-        "order_id",
-        "brand_id",
-        source=pl.lit("demo"),
-        external_order_id=pl.col("order_id").cast(pl.String),
-        customer_id=pl.when(pl.col("is_test")).then(None).otherwise("customer_id"),
-        ordered_at="ordered_at",
-        gross=pl.col("gross").cast(pl.Decimal(18, 2)),
-        discount=pl.col("discount").cast(pl.Decimal(18, 2)),
-        refunded=pl.col("refunded").cast(pl.Decimal(18, 2)),
-        currency="currency",
-        promo_code="promo_code",
-        utm_source="utm_source",
-        utm_medium="utm_medium",
-        utm_campaign="utm_campaign",
-        utm_content="utm_content",
-        landing_page="landing_page",
-        referrer="referrer",
-        is_test="is_test",
-        is_cancelled="is_cancelled",
-        updated_at="ordered_at",
-        cost_of_goods=pl.col("cost_of_goods").cast(pl.Decimal(18, 2)),
+    del first_order
+    customer_id_of = np.zeros(nc, dtype=np.int64)
+    customer_id_of[customers["customer_idx"].to_numpy()] = customers["customer_id"].to_numpy()
+    orders = OrderChunks(
+        sorted_cols,
+        customer_id_of=customer_id_of,
+        deal_lookup=deal_lookup,
+        brand_domain=brand_domain,
+        brand_currency=brand_currency.tolist(),
+        paths=paths,
     )
 
     # --- link clicks: one before every link order, plus the clicks that did not convert -----------------------------
-    link = frame.filter(pl.col("channel") == 2)
+    is_link = sorted_cols["channel"] == 2
+    link = (
+        pl.DataFrame(
+            {
+                "brand_id": sorted_cols["brand_id"][is_link],
+                "deal_idx": sorted_cols["deal_idx"][is_link],
+                "ordered_at": sorted_cols["ordered_at"][is_link],
+                "customer_idx": sorted_cols["customer_idx"][is_link],
+            }
+        )
+        .join(deal_lookup, on="deal_idx", how="left", maintain_order="left")
+        .join(customers.select("customer_idx", "customer_key"), on="customer_idx", how="left", maintain_order="left")
+    )
     converting = link.select(
         brand_id="brand_id",
         deal_id="deal_idx",
@@ -1395,6 +1342,150 @@ def _customers_and_orders(
     return orders, customers, clicks
 
 
+ORDER_CHUNK_ROWS = 2_000_000
+
+
+class OrderChunks:
+    """The demo's orders as frames of at most ``ORDER_CHUNK_ROWS`` rows, built on demand, in order_id order.
+
+    Every random number is drawn before this object exists, so the chunks (and their concatenation) are the same
+    for the same seed however they are sliced; only one chunk's string columns are in memory at a time.
+    """
+
+    def __init__(
+        self,
+        columns: dict[str, np.ndarray],
+        *,
+        customer_id_of: np.ndarray,
+        deal_lookup: pl.DataFrame,
+        brand_domain: list[str],
+        brand_currency: list[str],
+        paths: list[str],
+    ) -> None:
+        self._columns = columns
+        self._customer_id_of = customer_id_of
+        self._deal_lookup = deal_lookup
+        self._domains = pl.DataFrame(
+            {
+                "brand_id": np.arange(1, len(brand_domain) + 1, dtype=np.int32),
+                "domain": brand_domain,
+                "currency": brand_currency,
+            }
+        )
+        self._paths = paths
+        self.height = int(columns["brand_id"].size)
+
+    def __len__(self) -> int:
+        return -(-self.height // ORDER_CHUNK_ROWS)
+
+    def __iter__(self):  # noqa: ANN204 - an iterator of frames
+        for lo in range(0, self.height, ORDER_CHUNK_ROWS):
+            yield self.chunk(lo, min(lo + ORDER_CHUNK_ROWS, self.height))
+
+    def collect(self) -> pl.DataFrame:
+        """Every order in one frame (small scales and tests)."""
+        return pl.concat(list(self), rechunk=True) if self.height else self.chunk(0, 0)
+
+    def chunk(self, lo: int, hi: int) -> pl.DataFrame:
+        """Orders ``lo`` .. ``hi - 1`` in time order (order_id ``lo + 1`` .. ``hi``)."""
+        cols = {name: values[lo:hi] for name, values in self._columns.items()}
+        source_lookup = pl.DataFrame(
+            {
+                "base_source": np.arange(len(_BASELINE_SOURCES)),
+                "base_utm_source": [s[0] for s in _BASELINE_SOURCES],
+                "base_utm_medium": [s[1] for s in _BASELINE_SOURCES],
+                "base_referrer": [s[2] for s in _BASELINE_SOURCES],
+            },
+            schema_overrides={
+                "base_utm_source": pl.String,
+                "base_utm_medium": pl.String,
+                "base_referrer": pl.String,
+            },
+        )
+        paths = self._paths
+        frame = pl.DataFrame(
+            {
+                "order_id": np.arange(lo + 1, hi + 1, dtype=np.int64),
+                **{k: v for k, v in cols.items() if k not in ("path", "coupon_site")},
+                "path": cols["path"].astype(np.int64),
+                "coupon_site": np.asarray(_COUPON_SITES, dtype=object)[cols["coupon_site"]],
+                "customer_id": self._customer_id_of[cols["customer_idx"]],
+            },
+            schema_overrides={"coupon_site": pl.String},
+        )
+        ch = pl.col("channel")
+        frame = (
+            frame.join(self._deal_lookup, on="deal_idx", how="left", maintain_order="left")
+            .join(source_lookup, on="base_source", how="left", maintain_order="left")
+            .join(self._domains, on="brand_id", how="left", maintain_order="left")
+            .with_columns(
+                promo_code=pl.when(ch.is_in([1, 4]))
+                .then("deal_code")
+                .when(pl.col("sitewide"))
+                .then(pl.lit("WELCOME10"))
+                .otherwise(None),
+                utm_source=pl.when(ch == 2).then("deal_utm_source").when(ch == 0).then("base_utm_source"),
+                utm_medium=pl.when(ch == 2).then(pl.lit("influencer")).when(ch == 0).then("base_utm_medium"),
+                utm_campaign=pl.when(ch == 2)
+                .then("deal_utm_campaign")
+                .when((ch == 0) & pl.col("base_utm_source").is_not_null())
+                .then(pl.lit("always_on")),
+                utm_content=pl.when(ch == 2).then("deal_utm_content"),
+                landing_page=pl.when(ch == 2)
+                .then("deal_link")
+                .otherwise(
+                    pl.concat_str(
+                        [
+                            pl.lit("https://"),
+                            "domain",
+                            pl.lit("/"),
+                            pl.col("path").replace_strict(
+                                list(range(len(paths))), paths, return_dtype=pl.String
+                            ),
+                        ]
+                    )
+                ),
+                referrer=pl.when(ch == 4)
+                .then("coupon_site")
+                .when(ch == 2)
+                .then("deal_referrer")
+                .when((ch == 1) & pl.col("platform_ref"))
+                .then("deal_referrer")
+                .when(ch.is_in([0, 3]))
+                .then("base_referrer"),
+            )
+        )
+        # the store keeps is_test orders flagged; give them a tell-tale tiny amount like a real test checkout
+        frame = frame.with_columns(
+            gross=pl.when("is_test").then(1.0).otherwise("gross"),
+            discount=pl.when("is_test").then(0.0).otherwise("discount"),
+            refunded=pl.when("is_test").then(0.0).otherwise("refunded"),
+        )
+        return frame.select(
+            "order_id",
+            "brand_id",
+            source=pl.lit("demo"),
+            external_order_id=pl.col("order_id").cast(pl.String),
+            customer_id=pl.when(pl.col("is_test")).then(None).otherwise("customer_id"),
+            ordered_at="ordered_at",
+            gross=pl.col("gross").cast(pl.Decimal(18, 2)),
+            discount=pl.col("discount").cast(pl.Decimal(18, 2)),
+            refunded=pl.col("refunded").cast(pl.Decimal(18, 2)),
+            currency="currency",
+            promo_code="promo_code",
+            utm_source="utm_source",
+            utm_medium="utm_medium",
+            utm_campaign="utm_campaign",
+            utm_content="utm_content",
+            landing_page="landing_page",
+            referrer="referrer",
+            is_test="is_test",
+            is_cancelled="is_cancelled",
+            updated_at="ordered_at",
+            cost_of_goods=pl.col("cost_of_goods").cast(pl.Decimal(18, 2)),
+        )
+
+
 def _sync_history(
     rng: np.random.Generator, end: dt.date, brand_names: list[str], n_accounts: int
 ) -> pl.DataFrame:
@@ -1440,11 +1531,16 @@ class DemoRefusedError(RuntimeError):
 
 
 def load_frames(
-    store: Store, frames: dict[str, pl.DataFrame], *, replace: bool = False, progress: Progress | None = None
+    store: Store,
+    frames: dict[str, pl.DataFrame | OrderChunks],
+    *,
+    replace: bool = False,
+    progress: Progress | None = None,
 ) -> dict[str, int]:
     """Write the frames into the store in one transaction (all or nothing); return rows per table.
 
-    Frames are taken out of ``frames`` as they are written, so memory is freed table by table.
+    Frames are taken out of ``frames`` as they are written, so memory is freed table by table; an
+    :class:`OrderChunks` is written one chunk at a time.
     """
     counts: dict[str, int] = {}
     with store.transaction() as cur:
@@ -1462,15 +1558,17 @@ def load_frames(
         for i, table in enumerate(tables):
             if progress:
                 progress(f"loading {table}", i / len(tables))
-            frame = frames.pop(table)
+            source = frames.pop(table)
+            counts[table] = source.height
             name = f"_demo_{table}"
-            cur.register(name, frame.to_arrow())
-            try:
-                cur.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM "{name}"')  # noqa: S608
-            finally:
-                cur.unregister(name)
-            counts[table] = frame.height
-            del frame
+            for frame in [source] if isinstance(source, pl.DataFrame) else source:
+                cur.register(name, frame.to_arrow())
+                try:
+                    cur.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM "{name}"')  # noqa: S608
+                finally:
+                    cur.unregister(name)
+                del frame
+            del source
     return counts
 
 
@@ -1496,7 +1594,7 @@ def build_demo(
                 "demo workspace, or `--db OTHER.duckdb` to build the demo in another file."
             )
     t0 = time.perf_counter()
-    frames = generate_demo(scale, seed, end_date=end_date, progress=progress)
+    frames = generate_demo(scale, seed, end_date=end_date, progress=progress, chunked=True)
     t1 = time.perf_counter()
     if progress:
         progress(_STEPS[-1], (len(_STEPS) - 1) / len(_STEPS))

@@ -351,6 +351,32 @@ CREATE TABLE consents (
 """
 
 
+_V7 = """
+-- Audience voice (issue 10). Comments on posts, fetched by the social connectors (YouTube commentThreads,
+-- Instagram media comments) or made by the demo. Scoped like their post: comment -> post -> account ->
+-- influencer. Commenters are people who never dealt with the agency: no handle or display name is kept,
+-- only ``author_key``, a keyed HMAC of the platform's author id with the workspace secret
+-- (models.privacy), enough to see the same commenter across posts (engagement pods) and nothing more.
+-- The text is kept verbatim because it is the evidence a reader must be able to read.
+CREATE TABLE comments (
+    comment_id          BIGINT PRIMARY KEY,  -- stable_id('comment', platform, platform_comment_id)
+    post_id             BIGINT NOT NULL,
+    platform_comment_id VARCHAR NOT NULL,
+    parent_id           BIGINT,              -- the comment replied to; NULL for a top-level comment
+    author_key          VARCHAR,             -- pseudonymous: keyed hash of the author's platform id
+    text                VARCHAR NOT NULL,
+    like_count          BIGINT,
+    reply_count         BIGINT,
+    published_at        TIMESTAMP NOT NULL,
+    updated_at          TIMESTAMP,
+    language            VARCHAR,             -- 'en', 'es', ... ; 'und' when too short or only emoji
+    sentiment           DOUBLE,              -- VADER compound -1..1; NULL = not scored (not English)
+    sentiment_method    VARCHAR,             -- e.g. 'vader-3.3.2'
+    fetched_at          TIMESTAMP
+);
+"""
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "core relationship schema: brands, influencers, accounts, posts, campaigns, deals, orders", _V1
@@ -360,6 +386,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "workspace settings", _V4),
     Migration(5, "customer contacts in clear, for workspaces that opt in", _V5),
     Migration(6, "who sees what: sign-in fields on users, brand shortlists, influencer consent ledger", _V6),
+    Migration(7, "audience voice: comments on posts with language and sentiment, pseudonymous authors", _V7),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
@@ -389,4 +416,5 @@ TABLES: tuple[str, ...] = (
     "customer_contacts",
     "shortlists",
     "consents",
+    "comments",
 )

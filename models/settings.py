@@ -80,6 +80,36 @@ SETTINGS: dict[str, Setting] = {
             "EMV rate card file (empty: data/rate_card.csv or $TRIAD_RATE_CARD)",
             _optional_path,
         ),
+        Setting(
+            "auth.session_timeout_minutes",
+            30,
+            "Minutes without activity after which a dashboard session signs out",
+            _int_between(1, 24 * 60),
+        ),
+        Setting(
+            "auth.max_failed_logins",
+            5,
+            "Wrong passwords in a row that lock an account",
+            _int_between(1, 100),
+        ),
+        Setting(
+            "auth.lockout_minutes",
+            15,
+            "How long a locked account stays locked (an admin can unlock it sooner)",
+            _int_between(1, 24 * 60),
+        ),
+        Setting(
+            "retention.raw_payload_days",
+            90,
+            "Days to keep raw API payloads and error details of sync runs (0: keep forever)",
+            _int_between(0, 3650),
+        ),
+        Setting(
+            "retention.interaction_text_days",
+            0,
+            "Days to keep the text of logged interactions (0: keep forever)",
+            _int_between(0, 3650),
+        ),
     )
 }
 

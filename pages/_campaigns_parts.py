@@ -20,7 +20,7 @@ from models.attribution import PRECEDENCES, AttributionModel, set_default_model
 from models.filters import Filters
 from models.formatting import fmt_money, fmt_number
 from models.settings import get_setting, set_setting
-from models.store import Store, StoreError, get_store
+from models.store import Store, StoreError
 from pages import _shared as shared
 
 PICK_KEY = "campaigns_pick"
@@ -29,7 +29,6 @@ FLASH_KEY = "campaigns_flash"
 PENDING_KEY = "campaigns_reattribute"
 WINDOW_KEY = "campaigns_window"
 PRECEDENCE_KEY = "campaigns_precedence"
-AUDIT_USER = "dashboard"  # who the audit log names for changes made here (the app has no sign-in yet)
 HIGHLIGHT = "background-color: #fde8e8"
 CHART_CONFIG = {"displayModeBar": False}
 # Streamlit's own currency formats for sortable money columns; other currencies show plain amounts.
@@ -41,7 +40,7 @@ PRECEDENCE_LABELS = {
 
 
 def _store_at(path: str) -> Store:
-    return get_store(path, linger_seconds=shared.LINGER_SECONDS)
+    return shared._store_at(path)  # scoped to the signed-in user (see pages/_shared.py)
 
 
 # -- cached loaders ---------------------------------------------------------------------------------------
@@ -451,8 +450,8 @@ def reattribute(path: str, current: report.ModelInUse, wanted: AttributionModel)
         try:
             result = set_default_model(store, wanted)
             with store.transaction() as cur:
-                set_setting(cur, "attribution.window_days", wanted.window_days, username=AUDIT_USER)
-                set_setting(cur, "attribution.precedence", wanted.precedence, username=AUDIT_USER)
+                set_setting(cur, "attribution.window_days", wanted.window_days, username=shared.user())
+                set_setting(cur, "attribution.precedence", wanted.precedence, username=shared.user())
         except StoreError as exc:
             status.update(label=f"Re-attribution failed: {exc}", state="error")
             return

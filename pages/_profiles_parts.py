@@ -25,7 +25,7 @@ from models.campaigns import deal_performance
 from models.filters import Filters
 from models.formatting import MISSING, fmt_money, fmt_number, fmt_pct
 from models.rate_card import load_rate_card, rate_card_path
-from models.store import Store, get_store
+from models.store import Store
 from pages import _profiles_charts as charts
 from pages import _shared as shared
 from pages._profiles_charts import UNKNOWN, fmt_day, fmt_er
@@ -39,7 +39,7 @@ TABLE_ROW_PX = 35  # st.dataframe's row height: a table this tall shows every ro
 
 
 def _store(path: str) -> Store:
-    return get_store(path, linger_seconds=shared.LINGER_SECONDS)
+    return shared._store_at(path)  # scoped to the signed-in user (see pages/_shared.py)
 
 
 def window_filters(filters: Filters) -> Filters:

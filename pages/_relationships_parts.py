@@ -23,7 +23,7 @@ import streamlit as st
 from models import attribution, audit, customers, profile, rate_card, relationships, settings
 from models.filters import Filters, MetricDefinition
 from models.formatting import MISSING, fmt_money, fmt_number, fmt_pct
-from models.store import Store, get_store
+from models.store import Store
 from pages import _shared as shared
 from pages.theme import COLORS, GRID, MUTED, TEMPLATE, nice_ticks, register
 
@@ -35,7 +35,7 @@ CLV_CACHE = {"ttl": 3600, "max_entries": 16, "show_spinner": False}  # a fit tak
 
 
 def _cursor(path: str):  # noqa: ANN202 - a context manager yielding a DuckDB cursor
-    return get_store(path, linger_seconds=shared.LINGER_SECONDS).connect()
+    return shared._store_at(path).connect()  # scoped to the signed-in user (see pages/_shared.py)
 
 
 # -- loaders ---------------------------------------------------------------------------------------------

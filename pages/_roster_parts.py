@@ -87,7 +87,7 @@ def load_deliverables(
 # so the outcome is kept in session state: a toast for success, an error shown inside the form it came from.
 def user() -> str:
     """Who the audit log names (sign-in comes later)."""
-    return str(st.session_state.get("triad_user", "dashboard"))
+    return shared.user()
 
 
 def value(key: str, default: Any = None) -> Any:

@@ -19,6 +19,7 @@ from streamlit.runtime.pages_manager import PagesManager
 
 from models import overview
 from models.filters import Filters
+from models.scope import PermissionDeniedError, Scope, ScopedStore, ref, scoped, store_for_ref
 from models.store import Store, StoreBusyError, StoreError, get_store
 
 LINGER_SECONDS = 2.0
@@ -31,19 +32,57 @@ def _brand_list(filters: Filters) -> list[int] | None:
     return None if filters.brand_ids is None else list(filters.brand_ids)
 
 
-def store() -> Store:
-    """The workspace's store ($TRIAD_DB or data/triad.duckdb), held open briefly between queries."""
+SCOPE_KEY = "triad_scope"  # the signed-in user's models.scope.Scope (set by pages/_auth.py)
+
+
+def current_scope() -> Scope | None:
+    """The signed-in user's scope (None before sign-in; app.py never runs a page then)."""
+    return st.session_state.get(SCOPE_KEY)
+
+
+def user() -> str:
+    """Who the audit log names for a change made on a page: the signed-in user."""
+    scope = current_scope()
+    return scope.username if scope is not None else "dashboard"
+
+
+def can_write() -> bool:
+    """Whether the signed-in user may change data (admins and managers; brand viewers are read-only)."""
+    scope = current_scope()
+    return scope is not None and scope.can_write
+
+
+def is_admin() -> bool:
+    scope = current_scope()
+    return scope is not None and scope.can_admin
+
+
+def workspace_store() -> Store:
+    """The workspace's whole store, unscoped: for sign-in and admin pages only."""
     return get_store(linger_seconds=LINGER_SECONDS)
 
 
-def _store_at(path: str) -> Store:
-    return get_store(path, linger_seconds=LINGER_SECONDS)
+def store() -> Store | ScopedStore:
+    """The workspace's store ($TRIAD_DB or data/triad.duckdb) as the signed-in user may see it.
+
+    A brand viewer gets a :class:`models.scope.ScopedStore`: every query sees only their brands' rows and
+    every write is refused. The store is held open briefly between queries.
+    """
+    return scoped(workspace_store(), current_scope())
+
+
+def _store_at(reference: str) -> Store | ScopedStore:
+    """The store a cached loader's first argument names (a path, plus the scope for brand viewers)."""
+    return store_for_ref(reference, linger_seconds=LINGER_SECONDS)
 
 
 def cache_key() -> tuple[str, tuple[int, int, int, int]]:
-    """(path, version token): the first arguments of every cached loader."""
-    current = store()
-    return str(current.path), current.version_token()
+    """(store reference, version token): the first arguments of every cached loader.
+
+    The reference carries the brand viewer's scope, so cached results are never shared between scopes.
+    """
+    whole = workspace_store()
+    return ref(whole, current_scope()), whole.version_token()
 
 
 # -- cached loaders (one per model function; the arguments are the cache key) -----------------------------
@@ -95,6 +134,8 @@ def sidebar_filters() -> Filters:
 
     with st.sidebar:
         st.caption(f"**Workspace** `{workspace.path}`  \nschema version {workspace.schema_version}")
+        if len(brand_rows) == 1 and current_scope() is not None and current_scope().restricted:
+            st.caption(f"Showing **{brand_rows[0].name}** only (your account is limited to this brand).")
         names = {b.brand_id: b.name for b in brand_rows}
         chosen = st.multiselect(
             "Brands",
@@ -152,6 +193,8 @@ def store_errors() -> Iterator[None]:
         yield
     except StoreBusyError as exc:
         st.warning(str(exc), icon=":material/hourglass_top:")
+    except PermissionDeniedError as exc:
+        st.warning(str(exc), icon=":material/lock:")
     except StoreError as exc:
         st.error(str(exc), icon=":material/error:")
 

@@ -13,7 +13,7 @@ import streamlit as st
 
 from models import sync_status
 from models.formatting import fmt_number
-from models.store import Store, get_store
+from models.store import Store
 from pages import _shared as shared
 
 shared.leave_legacy_pages_mode()
@@ -29,7 +29,7 @@ REQUEST_KEY, FLASH_KEY = "data_sync_request", "data_sync_flash"
 
 
 def _store(path: str) -> Store:
-    return get_store(path, linger_seconds=shared.LINGER_SECONDS)
+    return shared._store_at(path)  # the agency's view (this page is for admins and managers)
 
 
 @st.cache_data(**shared.CACHE)

@@ -2,7 +2,7 @@
 the rejected rows; export any table (or the whole workspace) as CSV or Parquet.
 
 All the work is in connectors/files (the same engine as ``triad import`` and ``triad export``); this page
-only draws widgets and the report. Writes name the user (``st.session_state["triad_user"]``).
+only draws widgets and the report. Writes name the signed-in user.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ FROM_FILE = "From the file's brand column"
 
 
 def user() -> str:
-    return str(st.session_state.get("triad_user", "dashboard"))
+    return shared.user()
 
 
 def request(action: str) -> None:

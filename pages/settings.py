@@ -2,7 +2,7 @@
 
 Values are read and written through models.settings (validated, audited) and models.attribution; the rate
 card file through models.rate_card, with an audit entry holding the rows before and after. Every change
-names the user (``st.session_state["triad_user"]``, "dashboard" until sign-in exists).
+names the signed-in user.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ PRECEDENCE_LABELS = {
 
 
 def user() -> str:
-    return str(st.session_state.get("triad_user", "dashboard"))
+    return shared.user()
 
 
 def request(action: str) -> None:

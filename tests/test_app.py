@@ -24,6 +24,7 @@ from models.formatting import fmt_money, fmt_number
 from models.overview import brands, data_date_bounds, default_date_range, influencer_results, overview_kpis
 from models.store import Store, get_store
 from pages.theme import COLORS
+from tests.signin import signed_in
 from tests.test_overview_model import build_store
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +51,7 @@ def navigation_pages() -> list[str]:
 
 def run_app(db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     monkeypatch.setenv("TRIAD_DB", str(db))
-    return AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    return signed_in(AppTest.from_file(str(APP), default_timeout=TIMEOUT)).run()
 
 
 def assert_clean(at: AppTest) -> None:
@@ -184,6 +185,8 @@ def test_empty_store_explains_what_to_run(empty_db: Path, monkeypatch: pytest.Mo
 
 
 def test_busy_store_shows_a_warning_not_a_traceback(empty_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRIAD_DB", str(empty_db))
+    at = signed_in(AppTest.from_file(str(APP), default_timeout=TIMEOUT))  # signed in before the file is taken
     holder = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(f"""
             import sys, time, duckdb
@@ -196,7 +199,7 @@ def test_busy_store_shows_a_warning_not_a_traceback(empty_db: Path, monkeypatch:
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
         get_store(empty_db).wait_seconds = 0.3
-        at = run_app(empty_db, monkeypatch)
+        at.run()
         assert_clean(at)
         warnings = " ".join(w.value for w in at.warning)
         assert "is busy" in warnings and "Wait for that command to finish" in warnings

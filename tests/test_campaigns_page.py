@@ -24,6 +24,7 @@ from models.settings import get_setting
 from models.store import get_store
 from pages import _campaigns_parts as parts
 from pages.theme import COLORS
+from tests.signin import signed_in
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 APP = PROJECT_ROOT / "app.py"
@@ -51,7 +52,7 @@ def demo_copy(demo_db: Path, tmp_path: Path) -> Path:
 
 def open_page(db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     monkeypatch.setenv("TRIAD_DB", str(db))
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    at = signed_in(AppTest.from_file(str(APP), default_timeout=TIMEOUT)).run()
     at.switch_page(PAGE).run()
     assert_clean(at)
     return at

@@ -18,6 +18,7 @@ from models import sync_status
 from models.store import get_store
 from tests.connectors.conftest import CREDENTIALS, json_response, load
 from tests.connectors.fakes import YouTubeFake
+from tests.signin import signed_in
 from tests.test_app import navigation_pages
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -46,7 +47,7 @@ def empty(tmp_path: Path) -> Path:
 
 def open_page(db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     monkeypatch.setenv("TRIAD_DB", str(db))
-    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60).run()
+    at = signed_in(AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60)).run()
     at.switch_page(PAGE).run()
     assert_clean(at)
     return at

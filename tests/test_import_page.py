@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from models.store import Store
 from tests.commerce.support import rows, snapshot
 from tests.files.conftest import FIXTURES
+from tests.signin import signed_in
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 PAGE = "pages/import_data.py"
@@ -32,7 +33,7 @@ def _release_stores() -> Iterator[None]:
 def open_page(db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     monkeypatch.setenv("TRIAD_DB", str(db))
     monkeypatch.delenv("TRIAD_WORKSPACE_SECRET", raising=False)
-    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    at = signed_in(AppTest.from_file(str(APP), default_timeout=60)).run()
     at.switch_page(PAGE).run()
     assert not at.exception, [e.message for e in at.exception]
     return at

@@ -28,6 +28,7 @@ from models.relationships import (
     top_influencers,
 )
 from models.store import Store
+from tests.signin import signed_in
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 APP = PROJECT_ROOT / "app.py"
@@ -70,7 +71,7 @@ def expected(demo_db: Path) -> dict[str, object]:
 
 def open_page(db: Path, monkeypatch: pytest.MonkeyPatch, tab: str | None = None) -> AppTest:
     monkeypatch.setenv("TRIAD_DB", str(db))
-    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    at = signed_in(AppTest.from_file(str(APP), default_timeout=60)).run()
     at.switch_page(PAGE).run()
     if tab:
         at.session_state["relationships_tab"] = tab

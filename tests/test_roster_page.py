@@ -17,6 +17,7 @@ from models import roster
 from models.formatting import fmt_number
 from models.store import get_store
 from pages.theme import COLORS
+from tests.signin import signed_in
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 PAGE = "pages/roster.py"
@@ -43,9 +44,7 @@ def db(demo_db: Path, tmp_path: Path) -> Path:
 
 def open_roster(db: Path, monkeypatch: pytest.MonkeyPatch, user: str | None = None) -> AppTest:
     monkeypatch.setenv("TRIAD_DB", str(db))
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    if user:
-        at.session_state["triad_user"] = user
+    at = signed_in(AppTest.from_file(str(APP), default_timeout=60), user or "admin")
     at.switch_page(PAGE).run()
     assert_clean(at)
     assert [t.value for t in at.title] == ["Roster"]
@@ -187,7 +186,7 @@ def test_logging_an_interaction_writes_it_and_the_timeline_shows_it(
         db,
         "SELECT channel, direction, occurred_at, sentiment, logged_by FROM interactions WHERE summary = ?",
         ["Agreed the spring brief by phone"],
-    ) == [("call", "inbound", dt.datetime(2026, 10, 30, 9, 30), 0.5, "dashboard")]
+    ) == [("call", "inbound", dt.datetime(2026, 10, 30, 9, 30), 0.5, "admin")]
     timelines = [c for c in at.get("plotly_chart") if "Agreed the spring brief by phone" in c.proto.spec]
     assert len(timelines) == 1
     traces = json.loads(timelines[0].proto.spec)["data"]

@@ -24,6 +24,7 @@ from models.overview import data_date_bounds, default_date_range
 from models.rate_card import DEFAULT_RATE_CARD_PATH, load_rate_card
 from models.settings import get_setting, set_setting
 from models.store import Store, get_store
+from tests.signin import signed_in
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 APP = PROJECT_ROOT / "app.py"
@@ -58,7 +59,7 @@ def workspace(demo_db: Path, tmp_path: Path) -> tuple[Path, Path]:
 
 def open_settings(db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     monkeypatch.setenv("TRIAD_DB", str(db))
-    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    at = signed_in(AppTest.from_file(str(APP), default_timeout=60)).run()
     at.switch_page(SETTINGS).run()
     assert_clean(at)
     return at
@@ -109,8 +110,7 @@ def test_churn_window_is_stored_audited_and_stated_on_relationships(
     workspace: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db, _ = workspace
-    at = open_settings(db, monkeypatch)
-    at.session_state["triad_user"] = "maria"
+    at = open_settings(db, monkeypatch)  # signed in as admin
     at.number_input(key="churn_days_input").set_value(45)
     button(at, "Save churn window").click().run()
     assert_clean(at)
@@ -119,7 +119,7 @@ def test_churn_window_is_stored_audited_and_stated_on_relationships(
 
     assert read(db, lambda cur: get_setting(cur, "customers.churn_days")) == 45
     entry = read(db, lambda cur: audit_entries(cur, table="settings")).row(0, named=True)
-    assert (entry["row_key"], entry["username"]) == ("customers.churn_days", "maria")
+    assert (entry["row_key"], entry["username"]) == ("customers.churn_days", "admin")
     assert (json.loads(entry["old_value"]), json.loads(entry["new_value"])) == (30, 45)
 
     at.switch_page(RELATIONSHIPS).run()
@@ -222,7 +222,7 @@ def test_a_valid_rate_card_edit_is_saved_and_audited(
     assert saved.values.filter(pl.col("platform") == "youtube")["v_kview"].item() == 12.0
     assert [line for line in card.read_text().splitlines() if line.startswith("#")] == comments
     entry = read(db, lambda cur: audit_entries(cur, table="rate_card")).row(0, named=True)
-    assert entry["row_key"] == str(card) and entry["username"] == "dashboard"
+    assert entry["row_key"] == str(card) and entry["username"] == "admin"
     old = {r["platform"]: r["v_kview"] for r in json.loads(entry["old_value"])}
     new = {r["platform"]: r["v_kview"] for r in json.loads(entry["new_value"])}
     assert (old["tiktok"], new["tiktok"]) == (6.0, 7.5)
