@@ -21,6 +21,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from models.auth import AuthError
+from models.people import PeopleError
 from models.schema import LATEST_VERSION
 from models.store import (
     PROJECT_ROOT,
@@ -95,6 +97,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"{result['load_seconds']:.1f} s, attributed in {result['attribution_seconds']:.1f} s; "
         f"file {_human_bytes(result['file_bytes'])}."
     )
+    from triad_admin_cli import set_demo_admin_password
+
+    password, from_env = set_demo_admin_password(path)
+    if from_env:
+        console.print(
+            "Sign in to the dashboard as [bold]admin[/] with the password in $TRIAD_ADMIN_PASSWORD."
+        )
+    else:  # shown once: only its Argon2 hash is stored
+        console.print(
+            f"Sign in to the dashboard as [bold]admin[/] with the password [bold]{password}[/] "
+            "(shown only now; change it with `triad user set-password admin`)."
+        )
     return 0
 
 
@@ -333,6 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("connectors.social_cli", sync),
         ("connectors.commerce_cli", sync),
         ("connectors.files_cli", sub),
+        ("triad_admin_cli", sub),  # triad user ..., triad privacy ...
     ):
         if importlib.util.find_spec(module_name) is not None:
             importlib.import_module(module_name).register(target, db_help)
@@ -359,6 +374,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreError as exc:
         console.print(f"[red]{exc}[/]")
         return 3
+    except (AuthError, PeopleError) as exc:
+        console.print(f"[red]{exc}[/]")
+        return 2
     except KeyboardInterrupt:
         console.print("Interrupted; nothing was half-written (every write is one transaction).")
         return 130

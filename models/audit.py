@@ -135,3 +135,72 @@ def update_row_audited(
         before={c: before[c] for c in changes},
         after=changes,
     )
+
+
+# Tables whose audited fields can be restored from the log, and their key column.
+RESTORABLE = {
+    "influencers": "influencer_id",
+    "accounts": "account_id",
+    "brands": "brand_id",
+    "campaigns": "campaign_id",
+    "deals": "deal_id",
+    "deliverables": "deliverable_id",
+    "interactions": "interaction_id",
+    "settings": "key",
+}
+
+
+class RestoreError(ValueError):
+    """An audit entry that cannot be restored; the message says why."""
+
+
+def restore_entry(cur: duckdb.DuckDBPyConnection, audit_id: int, *, username: str | None) -> str:
+    """Put back the value an audited update replaced (inside the caller's transaction); say what was done.
+
+    The restore is itself an audited update (action ``restore``), so it can be undone the same way.
+    """
+    row = cur.execute(
+        "SELECT action, table_name, row_key, column_name, old_value FROM audit_log WHERE audit_id = ?",
+        [audit_id],
+    ).fetchone()
+    if row is None:
+        raise RestoreError(f"There is no audit entry {audit_id}.")
+    action, table, row_key, column, old_json = row
+    if action not in ("update", "restore") or not column or table not in RESTORABLE:
+        raise RestoreError("Only a changed field (an update of one column) can be restored.")
+    old = None if old_json is None else json.loads(old_json)
+    if table == "settings":
+        from models.settings import set_setting
+
+        set_setting(cur, row_key, old, username=username)
+        return f"Setting {row_key} restored to {old!r}."
+    key_column = RESTORABLE[table]
+    columns = {
+        r[0]
+        for r in cur.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
+        ).fetchall()
+    }
+    if column not in columns:
+        raise RestoreError(f"{table} has no column {column!r} any more.")
+    current = cur.execute(
+        f'SELECT "{column}" FROM "{table}" WHERE "{key_column}" = ?',  # noqa: S608 - names checked above
+        [row_key],
+    ).fetchone()
+    if current is None:
+        raise RestoreError(f"The row {table} {row_key} no longer exists (deleted or erased).")
+    cur.execute(
+        f'UPDATE "{table}" SET "{column}" = ? WHERE "{key_column}" = ?',  # noqa: S608 - names checked above
+        [old, row_key],
+    )
+    record_change(
+        cur,
+        username=username,
+        action="restore",
+        table=table,
+        row_key=row_key,
+        column=column,
+        old=current[0],
+        new=old,
+    )
+    return f"{table} {row_key}: {column} restored to {old!r}."

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import re
 import secrets
 from dataclasses import dataclass
@@ -36,7 +37,12 @@ MAX_PASSWORD_CHARS = 1024  # hashing a megabyte on every attempt would be a deni
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 
 _HASHER = PasswordHasher()  # Argon2id, RFC 9106 low-memory profile (t=3, m=64 MiB, p=4)
-_DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))  # verified against when the user does not exist
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the user does not exist (made once, on the first such sign-in)."""
+    return _HASHER.hash(secrets.token_urlsafe(16))
 
 
 class AuthError(Exception):
@@ -309,7 +315,7 @@ def authenticate(store: Store, username: str, password: str, *, now: dt.datetime
         stored_hash = row[1] if row else None
         if user is None or stored_hash is None or len(password) > MAX_PASSWORD_CHARS:
             with contextlib.suppress(VerificationError):  # same work as a real check: timing reveals nothing
-                _HASHER.verify(_DUMMY_HASH, password[:MAX_PASSWORD_CHARS] or "x")
+                _HASHER.verify(_dummy_hash(), password[:MAX_PASSWORD_CHARS] or "x")
             record_change(cur, username=username[:64] or None, action="sign_in_failed", table="users")
             error = WRONG
         elif user.locked_until is not None and user.locked_until > now:
