@@ -30,6 +30,7 @@ import re
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -79,7 +80,16 @@ TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
 PRIVATE_COLUMNS: dict[str, tuple[str, ...]] = {
     "influencers": ("email", "phone", "notes", "owner", "custom_fields"),
     "users": ("password_hash", "oidc_subject", "failed_logins", "locked_until"),
-    "attribution_models": ("orders_seen", "orders_attributed"),
+}
+# Columns recomputed for the viewer's brands (workspace-wide counts would reveal other brands' volumes).
+SCOPED_COLUMNS: dict[tuple[str, str], str] = {
+    ("attribution_models", "orders_seen"): (
+        "(SELECT count(*) FROM base(orders) o WHERE o.brand_id IN {B} AND NOT o.is_test AND NOT o.is_cancelled)"
+    ),
+    ("attribution_models", "orders_attributed"): (
+        "(SELECT count(*) FROM base(attributed_orders) a WHERE a.brand_id IN {B} "
+        "AND a.model_id = {t}.model_id)"
+    ),
 }
 
 # How each table is filtered for a brand viewer. ``{B}`` is the brand id list, ``{t}`` the base table,
@@ -111,6 +121,7 @@ RULES: dict[str, str] = {
     "sync_runs": "false",
     "sync_state": "false",
     "consents": "false",
+    "comments": "post_id IN (SELECT post_id FROM _scope_posts)",
 }
 # Tables added later fall back on these, by the first column they have (else: hidden).
 FALLBACK_RULES: tuple[tuple[str, str], ...] = (
@@ -222,6 +233,9 @@ def plan_views(cur: duckdb.DuckDBPyConnection, scope: Scope) -> list[str]:
             quoted = _quote(column)
             if column in PRIVATE_COLUMNS.get(table, ()):
                 select.append(f"CAST(NULL AS {dtype}) AS {quoted}")
+            elif (table, column) in SCOPED_COLUMNS:
+                expression = fill(SCOPED_COLUMNS[(table, column)]).replace("{t}", base(table))
+                select.append(f"CAST({expression} AS {dtype}) AS {quoted}")
             elif pattern and column in TEXT_COLUMNS.get(table, ()) and dtype == "VARCHAR":
                 select.append(
                     f"regexp_replace({quoted}, {_literal(pattern)}, {_literal(MASK)}, 'g') AS {quoted}"
@@ -253,17 +267,34 @@ def unruled_tables() -> list[str]:
     return [t for t in TABLES if t not in RULES]
 
 
-class ScopedStore:
-    """A :class:`Store` as one signed-in user sees it. Same API: ``connect``, ``transaction``, ``query``."""
+class ScopedStore(Store):
+    """A :class:`Store` as one signed-in user sees it. Same API: ``connect``, ``transaction``, ``query``.
 
-    def __init__(self, store: Store, scope: Scope):
+    It is a Store (models that accept "a Store or a cursor" treat it as a store) wrapping the process-wide
+    store of the file: the file handle, its linger and its write lock stay shared.
+    """
+
+    def __init__(self, store: Store, scope: Scope):  # no super().__init__: everything delegates to ``store``
         self._store = store
         self.scope = scope
-        self._plans: dict[tuple[object, ...], list[str]] = {}
+        self._plans: dict[tuple[object, ...], str] = {}
         self._plans_lock = threading.Lock()
 
-    def __getattr__(self, name: str) -> object:  # path, version_token, exists, close, linger_seconds ...
-        return getattr(self._store, name)
+    def __getattr__(self, name: str) -> object:  # wait_seconds, linger_seconds ...
+        return getattr(self.__dict__["_store"], name)
+
+    @property
+    def path(self) -> Path:  # type: ignore[override]
+        return self._store.path
+
+    def version_token(self) -> tuple[int, int, int, int]:
+        return self._store.version_token()
+
+    def exists(self) -> bool:
+        return self._store.exists()
+
+    def close(self) -> None:
+        self._store.close()
 
     @property
     def ref(self) -> str:
@@ -275,12 +306,12 @@ class ScopedStore:
             if self.scope.restricted:
                 key = (self._store.version_token(), self.scope)
                 with self._plans_lock:
-                    statements = self._plans.get(key)
-                if statements is None:
-                    statements = plan_views(cur, self.scope)
+                    script = self._plans.get(key)
+                if script is None:
+                    script = ";\n".join(plan_views(cur, self.scope))
                     with self._plans_lock:
-                        self._plans = {key: statements}
-                cur.execute(";\n".join(statements))
+                        self._plans = {key: script}
+                cur.execute(script)
             yield cur
 
     @contextlib.contextmanager

@@ -21,8 +21,22 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small demo workspace (scale 0.02), built once per test session. Treat it as read-only."""
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     build_demo(path, scale=DEMO_SCALE, seed=DEMO_SEED, end_date=DEMO_END)
+    from tests.signin import ensure_user
+
+    ensure_user(path, "admin")  # the demo's admin and brand viewer sign in with tests.signin.TEST_PASSWORD
+    ensure_user(path, demo_viewer(path), "brand_viewer")
     get_store(path).close()
     return path
+
+
+def demo_viewer(path: Path) -> str:
+    """The username of the demo workspace's brand viewer."""
+    store = get_store(path)
+    with store.connect() as cur:
+        name = cur.execute(
+            "SELECT username FROM users WHERE role = 'brand_viewer' ORDER BY user_id"
+        ).fetchone()[0]
+    return str(name)
 
 
 @pytest.fixture

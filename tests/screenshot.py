@@ -15,6 +15,7 @@ import contextlib
 import datetime as dt
 import logging
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -137,8 +138,19 @@ def screenshot_overview(db: Path, out: Path, *, log_path: Path | None = None) ->
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         server_log = log_path or Path(tmp) / "streamlit.log"
-        with dashboard(db, log_path=server_log) as url, chromium_page() as page:
+        # the dashboard needs a signed-in user: show a copy of the store with a throwaway admin password, so
+        # the user's own store and its accounts are left untouched
+        from tests.signin import TEST_PASSWORD, browser_sign_in, ensure_user
+
+        copy = Path(tmp) / "screenshot.duckdb"
+        shutil.copy(db, copy)
+        secret = db.with_name(f".workspace_secret-{db.stem}")
+        if secret.exists():
+            shutil.copy(secret, copy.with_name(".workspace_secret-screenshot"))
+        admin = ensure_user(copy, "screenshot", "admin")
+        with dashboard(copy, log_path=server_log) as url, chromium_page() as page:
             page.goto(url)  # type: ignore[attr-defined]
+            browser_sign_in(page, admin.username, TEST_PASSWORD)
             wait_for_overview(page)
             page.screenshot(path=str(out))  # type: ignore[attr-defined]
     return out

@@ -26,7 +26,9 @@ def ensure_user(db: str | os.PathLike[str], username: str = "admin", role: str =
         user = auth.get_user(cur, username)
         if user is None:
             brands = [1] if role == "brand_viewer" else []
-            user = auth.add_user(cur, username, role=role, password=TEST_PASSWORD, brand_ids=brands, by="tests")
+            user = auth.add_user(
+                cur, username, role=role, password=TEST_PASSWORD, brand_ids=brands, by="tests"
+            )
         elif not user.has_password:
             auth.set_password(cur, username, TEST_PASSWORD, by="tests")
             user = auth.get_user(cur, username)

@@ -19,6 +19,7 @@ from models.formatting import fmt_money, fmt_number
 from models.overview import data_date_bounds, default_date_range, overview_kpis
 from models.store import Store
 from tests.screenshot import VIEWPORT, browser_problem, chromium_page, dashboard, wait_for_overview
+from tests.signin import browser_sign_in, ensure_user
 
 pytestmark = pytest.mark.browser
 
@@ -77,6 +78,7 @@ def test_overview_in_chromium(demo_db: Path, tmp_path: Path) -> None:
         # The very first request of a fresh server asks for /overview: Streamlit's legacy pages/ mode would
         # run pages/overview.py alone; Triad must still render it through app.py, sidebar and all.
         page.goto(f"{url}/overview")
+        browser_sign_in(page)
         wait_for_overview(page)
 
         assert page.locator('[data-testid="stException"]').count() == 0
@@ -99,10 +101,12 @@ def test_overview_in_chromium(demo_db: Path, tmp_path: Path) -> None:
 
 def test_empty_store_in_chromium(empty_db: Path, tmp_path: Path) -> None:
     require_browser()
+    ensure_user(empty_db)  # an empty workspace with its first admin (the setup form is tested with AppTest)
     with dashboard(empty_db, log_path=tmp_path / "streamlit.log") as url, chromium_page() as page:
         from playwright.sync_api import expect
 
         page.goto(url)
+        browser_sign_in(page)
         alert = page.locator('[data-testid="stAlert"]')
         expect(alert).to_contain_text("This workspace is empty", timeout=60_000)
         expect(alert.locator("code", has_text="triad demo")).to_contain_text(str(empty_db))

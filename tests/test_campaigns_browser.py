@@ -18,6 +18,7 @@ from models.filters import Filters
 from models.overview import data_date_bounds, default_date_range
 from models.store import get_store
 from tests.screenshot import chromium_page, dashboard
+from tests.signin import browser_sign_in
 from tests.test_browser import SUSPICIOUS, png_size, require_browser
 
 pytestmark = pytest.mark.browser
@@ -55,6 +56,7 @@ def test_campaigns_in_chromium(demo_db: Path, tmp_path: Path) -> None:
         from playwright.sync_api import expect
 
         page.goto(f"{url}/campaigns")
+        browser_sign_in(page)
         page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=TIMEOUT_MS)
         wait_idle(page)
         assert page.locator("h1", has_text="Campaigns").count() == 1

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.screenshot import VIEWPORT, chromium_page, dashboard
+from tests.signin import browser_sign_in
 from tests.test_browser import SUSPICIOUS, png_size, require_browser, shown_metrics
 from tests.test_profiles_page import expected_cards
 
@@ -41,6 +42,7 @@ def test_profile_opens_from_its_address(demo_db: Path, tmp_path: Path) -> None:
     with dashboard(demo_db, log_path=server_log) as url, chromium_page() as page:
         # the first request of a fresh server goes straight to the profile, as a shared link would
         page.goto(f"{url}/profiles?influencer={INFLUENCER}")
+        browser_sign_in(page)
         charts = page.locator('[data-testid="stPlotlyChart"] .main-svg')
         expect(page.locator('[data-testid="stMetric"]')).to_have_count(len(expected), timeout=TIMEOUT_MS)
         expect(charts.first).to_be_visible(timeout=TIMEOUT_MS)

@@ -19,6 +19,7 @@ from models.overview import data_date_bounds, default_date_range
 from models.settings import set_setting
 from models.store import Store
 from tests.screenshot import chromium_page, dashboard
+from tests.signin import browser_sign_in
 from tests.test_browser import SUSPICIOUS, require_browser
 
 pytestmark = pytest.mark.browser
@@ -87,6 +88,7 @@ def test_relationships_and_settings_in_chromium(workspace: Path, tmp_path: Path)
         from playwright.sync_api import expect
 
         page.goto(f"{url}/relationships")
+        browser_sign_in(page)
         page.wait_for_selector(DRAWN, timeout=TIMEOUT_MS)
         settle(page)
         assert page.locator("h1", has_text="Relationships").count() == 1
@@ -114,6 +116,7 @@ def test_relationships_and_settings_in_chromium(workspace: Path, tmp_path: Path)
         assert page.locator(f"{CHARTS} .sankey").count() == 1
 
         page.goto(f"{url}/settings")
+        browser_sign_in(page)  # a new page load is a new session
         expect(page.locator("h1", has_text="Settings")).to_be_visible(timeout=TIMEOUT_MS)
         settle(page)
         for heading in ("Churn window", "Attribution defaults", "EMV rate card", "Recent changes"):

@@ -18,6 +18,7 @@ import pytest
 from models import roster
 from models.store import get_store
 from tests.screenshot import browser_problem, chromium_page, dashboard
+from tests.signin import browser_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -65,6 +66,7 @@ def test_add_by_url_then_to_a_campaign_then_see_it_in_the_pipeline(demo_db: Path
 
     with dashboard(db, log_path=server_log) as url, chromium_page() as page:
         page.goto(f"{url}/roster")
+        browser_sign_in(page)
         page.wait_for_selector('[data-testid="stDataFrame"]', timeout=TIMEOUT_MS)
         wait_idle(page)
         expect(page.locator("h1", has_text="Roster")).to_have_count(1)
