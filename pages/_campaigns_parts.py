@@ -412,6 +412,8 @@ def attribution_settings(path: str, model: report.ModelInUse, stored: tuple[int,
             f"Model `{model.model_id}`: {fmt_number(model.orders_attributed)} orders attributed, computed {computed}. "
             + report.definition_text("attributed_order", model)
         )
+        if not shared.can_write():  # brand viewers see the model in use; changing it is the agency's
+            return
         if stored != (model.window_days, model.precedence):
             asked = AttributionModel(*stored)
             st.caption(f"The workspace settings ask for {asked.label}; apply them below to re-attribute.")

@@ -48,7 +48,8 @@ def detail_tab(
     history_section(path, version, filters, influencer_id)
     contracts_section(path, version, filters, influencer_id)
     deliverables_section(path, version, filters, influencer_id)
-    add_to_campaign_form(path, version, filters, influencer_id)
+    if shared.can_write():  # brand viewers read; the store refuses their writes too
+        add_to_campaign_form(path, version, filters, influencer_id)
 
 
 def header(row: dict) -> None:
@@ -107,6 +108,8 @@ def history_section(path: str, version: tuple[int, ...], filters: shared.Filters
     brands = {b.brand_id: b.name for b in shared.load_brands(path, version)}
     if filters.brand_ids is not None:
         brands = {k: v for k, v in brands.items() if k in filters.brand_ids}
+    if not shared.can_write():
+        return
     parts.form_error("roster_log")
     with st.form("roster_log"):
         st.markdown("**Log an interaction**")
@@ -249,6 +252,8 @@ def deliverables_section(
         ]: f"{r['type']} · {r['campaign']} · due {parts.when(r['due_date'])} ({r['status']})"
         for r in work.iter_rows(named=True)
     }
+    if not shared.can_write():
+        return
     parts.form_error("roster_deliverable")
     parts.keep_choice("roster_deliverable_id", list(labels))
     with st.form("roster_deliverable"):

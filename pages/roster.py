@@ -86,27 +86,33 @@ def roster_tab(full: pl.DataFrame, overdue: pl.DataFrame, choices: pl.DataFrame)
     else:
         key = parts.editor_key(rows)
         currency = rows["emv_currency"].drop_nulls().first() or "USD"
-        st.data_editor(
+        writable = shared.can_write()
+        (
+            st.data_editor if writable else st.dataframe
+        )(  # brand viewers read; the store refuses their writes too
             parts.display_frame(rows),
             key=key,
             hide_index=True,
             width="stretch",
             height=420,
             column_config=parts.column_config(options, currency),
-            disabled=False,
+            **({"disabled": False} if writable else {}),
         )
         parts.form_error("roster_editor")
         edits = parts.pending_edits(rows, st.session_state.get(key))
         save, discard, download = st.columns([1, 1, 2])
-        save.button(
-            f"Save {len(edits)} edited row(s)",
-            key="roster_save",
-            type="primary",
-            disabled=not edits,
-            on_click=parts.save_edits,
-            args=(rows, key),
-        )
-        discard.button("Discard edits", key="roster_discard", disabled=not edits, on_click=parts.reset_editor)
+        if writable:
+            save.button(
+                f"Save {len(edits)} edited row(s)",
+                key="roster_save",
+                type="primary",
+                disabled=not edits,
+                on_click=parts.save_edits,
+                args=(rows, key),
+            )
+            discard.button(
+                "Discard edits", key="roster_discard", disabled=not edits, on_click=parts.reset_editor
+            )
         download.download_button(
             "Download table (CSV)",
             roster.roster_csv(rows),
@@ -117,12 +123,17 @@ def roster_tab(full: pl.DataFrame, overdue: pl.DataFrame, choices: pl.DataFrame)
         )
         st.caption(
             f"Metrics as of {rows['as_of'].first():%d %b %Y}; stage, contact and health as of today. "
-            "Edit tags, owner, stage or notes in the table, then save; unsaved edits are dropped when "
-            "the filters change."
+            + (
+                "Edit tags, owner, stage or notes in the table, then save; unsaved edits are dropped when "
+                "the filters change."
+                if writable
+                else "Read-only: your account can view this brand's creators; the agency edits them."
+            )
         )
-    forms.add_form()
-    forms.bulk_tag_form(rows, choices)
-    forms.merge_form(choices)
+    if shared.can_write():
+        forms.add_form()
+        forms.bulk_tag_form(rows, choices)
+        forms.merge_form(choices)
 
 
 def pipeline_tab(path: str, version: tuple[int, ...], filters: shared.Filters) -> None:
@@ -181,6 +192,8 @@ def pipeline_tab(path: str, version: tuple[int, ...], filters: shared.Filters) -
         r["deal_id"]: f"{r['influencer']} · {r['campaign']} ({r['stage']})"
         for r in pipe.deals.iter_rows(named=True)
     }
+    if not shared.can_write():
+        return
     parts.form_error("roster_stage")
     parts.keep_choice("roster_stage_deal", list(labels))
     with st.form("roster_stage"):
