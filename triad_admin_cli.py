@@ -312,11 +312,31 @@ def register(sub: argparse._SubParsersAction, db_help: str) -> None:
     consent.set_defaults(func=cmd_privacy_consent)
 
 
-def set_demo_admin_password(db: str | os.PathLike[str] | None) -> tuple[str, bool]:
+def set_demo_admin_password(db: str | os.PathLike[str] | None, username: str = "admin") -> tuple[str, bool]:
     """Give the demo's admin a password: $TRIAD_ADMIN_PASSWORD, else a random one. Returns (password, from_env)."""
     from_env = os.environ.get("TRIAD_ADMIN_PASSWORD")
     password = from_env or auth.generate_password()
     store = get_store(resolve_db_path(db))
     with store.transaction() as cur:
-        auth.set_password(cur, "admin", password, by="triad demo")
+        auth.set_password(cur, username, password, by="triad")
     return password, bool(from_env)
+
+
+def ensure_an_admin_can_sign_in(db: str | os.PathLike[str], console: Console) -> None:
+    """A store made before sign-in existed (or whose admins all lost their passwords) gets one admin password.
+
+    Only when no enabled admin has a password or a single sign-on e-mail: the password is printed once.
+    """
+    store = get_store(resolve_db_path(db))
+    with store.connect() as cur:
+        admins = [u for u in auth.list_users(cur) if u.role == "admin" and not u.disabled]
+    if not admins or any(u.has_password or u.email for u in admins):
+        return  # fine as it is, or an empty workspace (the dashboard asks for its first admin)
+    password, from_env = set_demo_admin_password(db, username=admins[0].username)
+    if from_env:
+        console.print(f"Sign in as [bold]{admins[0].username}[/] with the password in $TRIAD_ADMIN_PASSWORD.")
+    else:
+        console.print(
+            f"No admin of this workspace had a password: sign in as [bold]{admins[0].username}[/] with "
+            f"[bold]{password}[/] (shown only now; change it with `triad user set-password`)."
+        )

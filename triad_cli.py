@@ -171,6 +171,63 @@ def cmd_db_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_copy(args: argparse.Namespace) -> int:
+    """Move a workspace between stores (typically the embedded file into a DuckLake), checking row counts."""
+    from models.lake import CopyRefusedError, copy_workspace
+
+    source_path, target_path = resolve_db_path(args.source), resolve_db_path(args.target)
+    if not source_path.exists():
+        console.print(f"[red]No store at {source_path}.[/] Name the workspace to copy with --from.")
+        return 1
+    source, target = get_store(source_path), get_store(target_path)
+    console.print(f"Copying [bold]{source_path}[/] into [bold]{target_path}[/]")
+    try:
+        with progress_bar("copy") as update:
+            counts = copy_workspace(source, target, replace=args.replace, progress=update)
+    except CopyRefusedError as exc:
+        console.print(f"[red]{exc}[/]")
+        return 2
+    table = Table(
+        "table", "rows", title=f"Copied into {target_path} (row counts verified)", title_justify="left"
+    )
+    for name, n in counts.items():
+        table.add_row(name, f"{n:,}")
+    out.print(table)
+    _carry_workspace_secret(source_path, target_path)
+    return 0
+
+
+def _carry_workspace_secret(source_path: object, target_path: object) -> None:
+    """The target must pseudonymise customers with the source's secret, or new orders stop linking."""
+    from models import privacy
+
+    if os.environ.get(privacy.SECRET_ENV):
+        return  # both stores use the secret in the environment
+    source_secret = privacy.secret_path(source_path)  # type: ignore[arg-type]
+    if not source_secret.exists():
+        return
+    try:
+        target_secret = privacy.secret_path(target_path)  # type: ignore[arg-type]
+    except StoreError:
+        console.print(
+            f"[yellow]Set {privacy.SECRET_ENV} on every machine to the content of {source_secret}[/] so that new "
+            "customers link to the copied ones (this lake keeps its data on object storage)."
+        )
+        return
+    if target_secret.exists():
+        if target_secret.read_bytes().strip() != source_secret.read_bytes().strip():
+            console.print(
+                f"[yellow]{target_secret} differs from {source_secret}:[/] customers synced from now on will not "
+                "link to the copied ones. Replace it with the source's secret unless that is what you want."
+            )
+        return
+    target_secret.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(target_secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(source_secret.read_bytes())
+    console.print(f"Workspace secret copied to {target_secret}: keep it with your backups.")
+
+
 def cmd_attribution_run(args: argparse.Namespace) -> int:
     from models.attribution import AttributionModel, refresh_attribution, set_default_model
 
@@ -262,6 +319,10 @@ def cmd_app(args: argparse.Namespace) -> int:
         )
         if cmd_demo(demo_args) != 0:
             return 1
+    else:
+        from triad_admin_cli import ensure_an_admin_can_sign_in
+
+        ensure_an_admin_can_sign_in(path, console)
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit.web import cli as st_cli
 
@@ -277,7 +338,10 @@ def cmd_app(args: argparse.Namespace) -> int:
 
 # -- parser --------------------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
-    db_help = "store file (default: $TRIAD_DB or data/triad.duckdb)"
+    db_help = (
+        "store: a file, or a DuckLake as 'ducklake:postgres:dbname=… host=… user=…' with $TRIAD_DATA_PATH "
+        "(default: $TRIAD_DB or data/triad.duckdb)"
+    )
     parser = argparse.ArgumentParser(
         prog="triad", description="Triad: local-first influencer relationship management."
     )
@@ -307,6 +371,20 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--db", help=db_help)
     info.add_argument("--json", action="store_true", help="machine-readable output")
     info.set_defaults(func=cmd_db_info)
+    copy = db.add_parser(
+        "copy", help="copy a whole workspace into another store (e.g. the embedded file into a DuckLake)"
+    )
+    copy.add_argument(
+        "--from", dest="source", required=True, help="store to copy (a file or ducklake: target)"
+    )
+    copy.add_argument(
+        "--to",
+        dest="target",
+        required=True,
+        help="store to fill, e.g. 'ducklake:postgres:dbname=triad host=…'",
+    )
+    copy.add_argument("--replace", action="store_true", help="overwrite a target that already holds data")
+    copy.set_defaults(func=cmd_db_copy)
 
     attribution = sub.add_parser("attribution", help="re-attribute orders to creators").add_subparsers(
         dest="attribution_command", required=True

@@ -133,9 +133,12 @@ def sidebar_filters() -> Filters:
     default_start, default_end = overview.default_date_range(bounds)
 
     with st.sidebar:
-        st.caption(f"**Workspace** `{workspace.path}`  \nschema version {workspace.schema_version}")
-        if len(brand_rows) == 1 and current_scope() is not None and current_scope().restricted:
-            st.caption(f"Showing **{brand_rows[0].name}** only (your account is limited to this brand).")
+        scope = current_scope()
+        if scope is not None and scope.restricted:  # brand viewers: their brand, not the server's file paths
+            shown = ", ".join(b.name for b in brand_rows) or "no brand"
+            st.caption(f"Showing **{shown}** only: your account is limited to this brand.")
+        else:
+            st.caption(f"**Workspace** `{workspace.path}`  \nschema version {workspace.schema_version}")
         names = {b.brand_id: b.name for b in brand_rows}
         chosen = st.multiselect(
             "Brands",

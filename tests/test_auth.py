@@ -274,3 +274,24 @@ def test_demo_prints_a_fresh_admin_password_once_or_uses_the_variable(tmp_path: 
     assert auth.authenticate(get_store(db), "admin", "a chosen demo passphrase").role == "admin"
     with pytest.raises(auth.SignInError):
         auth.authenticate(get_store(db), "admin", printed)
+
+
+def test_a_store_from_before_sign_in_gets_one_admin_password(empty_db: Path) -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from triad_admin_cli import ensure_an_admin_can_sign_in
+
+    store = get_store(empty_db)
+    with store.transaction() as cur:  # users as an older Triad left them: no passwords at all
+        cur.execute(
+            "INSERT INTO users (user_id, username, role) VALUES (1, 'admin', 'admin'), (2, 'maya', 'manager')"
+        )
+    printed = StringIO()
+    ensure_an_admin_can_sign_in(empty_db, Console(file=printed, width=300))
+    password = printed.getvalue().split("with ")[1].split()[0]
+    assert auth.authenticate(store, "admin", password).role == "admin"
+    again = StringIO()
+    ensure_an_admin_can_sign_in(empty_db, Console(file=again, width=300))
+    assert again.getvalue() == ""  # an admin can sign in now: nothing changes
