@@ -213,6 +213,29 @@ def audit_section(path: str, version: tuple) -> None:
     )
 
 
+def sign_in_section(current: dict[str, object]) -> None:
+    st.subheader(
+        "Sign-in",
+        help="Wrong passwords in a row lock an account for the lockout time (an admin can unlock it on the Users "
+        "page); a dashboard session idle for longer than the timeout signs out.",
+    )
+    keys = ("auth.max_failed_logins", "auth.lockout_minutes", "auth.session_timeout_minutes")
+    with st.form("sign_in_form", border=False):
+        columns = st.columns(3)
+        for column, key, (low, high) in zip(columns, keys, ((1, 100), (1, 1440), (1, 1440)), strict=True):
+            column.number_input(
+                settings.SETTINGS[key].description,
+                low,
+                high,
+                value=int(current[key]),
+                step=1,
+                key=f"set_{key}",  # type: ignore[arg-type]
+            )
+        st.form_submit_button("Save sign-in rules", on_click=request, args=("sign_in",))
+        if requested("sign_in") and save_settings({k: int(st.session_state[f"set_{k}"]) for k in keys}):
+            done("Sign-in rules saved.")
+
+
 def render() -> None:
     path, version = shared.cache_key()
     st.title("Settings")
@@ -227,6 +250,7 @@ def render() -> None:
     churn_section(current)
     attribution_section(current, path, version)
     rate_card_section(current)
+    sign_in_section(current)
     audit_section(*shared.cache_key())
 
 

@@ -295,3 +295,18 @@ def test_a_store_from_before_sign_in_gets_one_admin_password(empty_db: Path) -> 
     again = StringIO()
     ensure_an_admin_can_sign_in(empty_db, Console(file=again, width=300))
     assert again.getvalue() == ""  # an admin can sign in now: nothing changes
+
+
+def test_admins_set_the_sign_in_rules_on_the_settings_page(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from models.settings import get_setting
+
+    monkeypatch.setenv("TRIAD_DB", str(db))
+    at = signed_in(AppTest.from_file(str(APP), default_timeout=60), "ana").run()
+    at.switch_page("pages/settings.py").run()
+    at.number_input(key="set_auth.max_failed_logins").set_value(3)
+    at.number_input(key="set_auth.session_timeout_minutes").set_value(10)
+    next(b for b in at.button if b.label == "Save sign-in rules").click().run()
+    assert not at.exception and any("Sign-in rules saved" in s.value for s in at.success)
+    with get_store(db).connect() as cur:
+        assert get_setting(cur, "auth.max_failed_logins") == 3
+        assert get_setting(cur, "auth.session_timeout_minutes") == 10

@@ -92,6 +92,7 @@ def test_the_page_shows_the_settings_in_use(workspace: tuple[Path, Path], monkey
         "Churn window",
         "Attribution defaults",
         "EMV rate card",
+        "Sign-in",
         "Recent changes",
     ]
     assert at.number_input(key="churn_days_input").value == 30
