@@ -84,6 +84,9 @@ for section, entries in SECTIONS.items():
         PAGES[section] = pages
 
 page = st.navigation(PAGES, position="sidebar")
+_auth.open_requested_page(
+    [p for pages in PAGES.values() for p in pages], page
+)  # the URL's page, after sign-in
 _auth.sidebar_user(scope)
 
 filters_ready = False

@@ -14,6 +14,8 @@ match a Triad user an admin created (``triad user add NAME --email ...``).
 
 from __future__ import annotations
 
+from urllib.parse import urlparse
+
 import streamlit as st
 
 from models import auth
@@ -142,9 +144,34 @@ def require_sign_in() -> Scope:
         _oidc_user()
         if st.session_state.get(SESSION_KEY) is not None:
             st.rerun()
+    _remember_requested_page()
     _draw_sign_in(provider)
     st.stop()
     raise AssertionError("unreachable")  # st.stop() raises
+
+
+AFTER_SIGN_IN_KEY = "triad_after_sign_in"
+
+
+def _remember_requested_page() -> None:
+    """Keep the page the URL asked for (e.g. /campaigns), to open it once the user has signed in."""
+    try:
+        path = urlparse(st.context.url or "").path
+    except Exception:  # noqa: BLE001 - no browser context (AppTest): nothing to remember
+        return
+    wanted = path.rstrip("/").rsplit("/", 1)[-1]
+    if wanted:
+        st.session_state[AFTER_SIGN_IN_KEY] = wanted
+
+
+def open_requested_page(pages: list[st.Page], current: st.Page) -> None:
+    """After sign-in, switch to the page the URL asked for, if this user may open it."""
+    wanted = st.session_state.pop(AFTER_SIGN_IN_KEY, None)
+    if not wanted or current.url_path == wanted:
+        return
+    for page in pages:
+        if page.url_path == wanted:
+            st.switch_page(page)
 
 
 def _draw_sign_in(provider: str | None) -> None:
