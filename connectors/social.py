@@ -35,6 +35,7 @@ from typing import Any, Protocol
 import duckdb
 import polars as pl
 
+from connectors.comments import Comment, write_comments
 from connectors.credentials import MissingCredentialError
 from connectors.http import APIError, MalformedResponseError, mask_text
 from models.audit import record_change
@@ -178,6 +179,7 @@ class FetchResult:
     posts: list[Post] = field(default_factory=list)
     state: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    comments: list[Comment] = field(default_factory=list)  # of the posts above (connectors/comments.py)
 
 
 @dataclass(frozen=True)
@@ -720,6 +722,7 @@ def write_account(
         new, updated = _write_posts(cur, source.name, account_id, result.posts, now)
         outcome.posts_new, outcome.posts_updated = new, updated
         outcome.rows_written += new + updated
+        outcome.rows_written += write_comments(cur, source.name, result.comments, now, store.path)
         newest = max((p.posted_at for p in result.posts), default=None)
         previous = parse_timestamp(target.state.get("newest_post_at"))
         if previous is not None and (newest is None or previous > newest):

@@ -29,8 +29,11 @@ from models.sentiment import SHARE_DEFINITION, label_expr, score_texts
 from models.store import Store
 
 # -- thresholds of the comment-quality signals (shown on screen with each signal) -------------------------------
-DUPLICATE_SHARE_FLAG = 0.15  # of comments, in near-duplicate groups of 3 or more
+DUPLICATE_SHARE_FLAG = 0.20  # of comments, in near-duplicate groups of 3 or more
 DUPLICATE_MIN_GROUP = 3
+DUPLICATE_MIN_WORDS = (
+    3  # shorter comments ("love it", "❤️") repeat naturally: the low-effort signal covers them
+)
 LOW_EFFORT_SHARE_FLAG = 0.35  # emoji-only or at most SHORT_WORDS words
 SHORT_WORDS = 2
 POD_MIN_POSTS = 5  # a pod needs enough posts to tell
@@ -64,7 +67,7 @@ DEFINITIONS: dict[str, MetricDefinition] = {
     "duplicates": MetricDefinition(
         "near-duplicate comments",
         f"comments whose normalised text (lower case, letters and emoji only, repeated characters collapsed) "
-        f"is shared by ≥ {DUPLICATE_MIN_GROUP} comments ÷ all comments",
+        f"is shared by ≥ {DUPLICATE_MIN_GROUP} comments of ≥ {DUPLICATE_MIN_WORDS} words ÷ all comments",
         f"Flagged above {DUPLICATE_SHARE_FLAG:.0%} with at least {MIN_COMMENTS} comments. Bots and pods paste "
         "the same few lines; real audiences rarely repeat each other word for word.",
     ),
@@ -209,13 +212,22 @@ def sentiment_over_time(comments: pl.DataFrame, every: str = "1w") -> pl.DataFra
 
 
 def top_comments(comments: pl.DataFrame, label: str, n: int = 5) -> pl.DataFrame:
-    """The ``n`` most clearly ``label`` comments (by score, then likes), with their post, to read verbatim."""
+    """The ``n`` most clearly ``label`` comments (by score, then likes), with their post, to read verbatim.
+
+    Near-duplicates (same :func:`normalise_comment` key) are shown once, with ``copies`` saying how many there
+    are, so a pod's pasted praise does not fill the list."""
     descending = label != "negative"
+    rows = comments.filter(pl.col("label") == label).with_columns(
+        key=pl.col("text").map_elements(normalise_comment, return_dtype=pl.String)
+    )
     return (
-        comments.filter(pl.col("label") == label)
-        .sort(["sentiment", "like_count"], descending=[descending, True], nulls_last=True)
+        rows.with_columns(copies=pl.len().over("key"))
+        .sort(
+            ["sentiment", "like_count", "published_at"], descending=[descending, True, True], nulls_last=True
+        )
+        .unique("key", keep="first", maintain_order=True)
         .head(n)
-        .select("published_at", "text", "sentiment", "like_count", "platform", "caption", "url")
+        .select("published_at", "text", "copies", "sentiment", "like_count", "platform", "caption", "url")
     )
 
 
@@ -254,7 +266,9 @@ def normalise_comment(text: str | None) -> str:
     if not text:
         return ""
     kept = "".join(
-        c for c in unicodedata.normalize("NFKC", text.lower()) if c.isalpha() or unicodedata.category(c) == "So"
+        c
+        for c in unicodedata.normalize("NFKC", text.lower())
+        if c.isalpha() or unicodedata.category(c) == "So"
     )
     return _REPEATS.sub(r"\1", kept)
 
@@ -263,8 +277,10 @@ def is_emoji_only(text: str | None) -> bool:
     if not text or not text.strip():
         return False
     chars = [c for c in text if not c.isspace() and c not in "\ufe0f\u200d"]
-    return bool(chars) and all(unicodedata.category(c) in ("So", "Sk") or c in "!?.," for c in chars) and any(
-        unicodedata.category(c) == "So" for c in chars
+    return (
+        bool(chars)
+        and all(unicodedata.category(c) in ("So", "Sk") or c in "!?.," for c in chars)
+        and any(unicodedata.category(c) == "So" for c in chars)
     )
 
 
@@ -288,7 +304,11 @@ def quality_signals(comments: pl.DataFrame) -> list[QualitySignal]:
     """Near-duplicates, low-effort comments and pods, each with its share, threshold and evidence rows."""
     total = comments.height
     enough = total >= MIN_COMMENTS
-    base = comments.select("published_at", "text", "author_key", "post_id", "caption", "url").with_columns(
+    base = comments.select(
+        pl.col("published_at").cast(pl.Datetime("us")),
+        *(pl.col(c).cast(pl.String) for c in ("text", "author_key", "caption", "url")),
+        pl.col("post_id").cast(pl.Int64),
+    ).with_columns(
         key=pl.col("text").map_elements(normalise_comment, return_dtype=pl.String),
         emoji_only=pl.col("text").map_elements(is_emoji_only, return_dtype=pl.Boolean),
         words=pl.col("text").map_elements(word_count, return_dtype=pl.Int64),
@@ -296,9 +316,17 @@ def quality_signals(comments: pl.DataFrame) -> list[QualitySignal]:
     signals: list[QualitySignal] = []
 
     # near-duplicates
-    groups = base.filter(pl.col("key") != "").group_by("key").agg(copies=pl.len(), posts=pl.col("post_id").n_unique())
+    groups = (
+        base.filter((pl.col("key") != "") & (pl.col("words") >= DUPLICATE_MIN_WORDS))
+        .group_by("key")
+        .agg(copies=pl.len(), posts=pl.col("post_id").n_unique())
+    )
     dup_keys = groups.filter(pl.col("copies") >= DUPLICATE_MIN_GROUP)
-    dup_rows = base.join(dup_keys, on="key").sort(["copies", "key", "published_at"], descending=[True, False, False])
+    dup_rows = (
+        base.filter(pl.col("words") >= DUPLICATE_MIN_WORDS)
+        .join(dup_keys, on="key")
+        .sort(["copies", "key", "published_at"], descending=[True, False, False])
+    )
     dup_share = dup_rows.height / total if total else None
     signals.append(
         QualitySignal(
@@ -349,7 +377,11 @@ def quality_signals(comments: pl.DataFrame) -> list[QualitySignal]:
         .agg(posts=pl.col("post_id").n_unique(), comments=pl.len())
         .with_columns(post_share=pl.col("posts") / max(1, posts_with_comments))
     )
-    regulars = authors.filter(pl.col("post_share") >= POD_POST_SHARE) if posts_with_comments >= POD_MIN_POSTS else authors.clear()
+    regulars = (
+        authors.filter(pl.col("post_share") >= POD_POST_SHARE)
+        if posts_with_comments >= POD_MIN_POSTS
+        else authors.clear()
+    )
     pod_rows = base.join(regulars.select("author_key", "post_share"), on="author_key")
     pod_share = pod_rows.height / total if total else None
     signals.append(
@@ -377,7 +409,7 @@ def quality_signals(comments: pl.DataFrame) -> list[QualitySignal]:
 # -- logged interactions ------------------------------------------------------------------------------------------
 def interaction_sentiment(store: Store, influencer_id: int, filters: Filters) -> pl.DataFrame:
     """The team's logged contacts with this influencer: the sentiment logged by hand beside VADER over the
-    summary text (None when the summary is empty or not English)."""
+    summary text. Team notes are taken as English unless they read as another language (then None)."""
     scope = Filters(start=filters.start, end=filters.end, brand_ids=filters.brand_ids)
     where, params = scope.where({"time": "i.occurred_at", "brand": "i.brand_id"})
     frame = store.query(
@@ -391,5 +423,7 @@ def interaction_sentiment(store: Store, influencer_id: int, filters: Filters) ->
     )
     if frame.is_empty():
         return frame.with_columns(text_score=pl.lit(None, pl.Float64), text_label=pl.lit(None, pl.String))
-    scored = score_texts(frame["summary"].to_list())
-    return frame.with_columns(text_score=scored["sentiment"]).with_columns(text_label=label_expr("text_score"))
+    scored = score_texts(frame["summary"].to_list(), assume_english=True)
+    return frame.with_columns(text_score=scored["sentiment"]).with_columns(
+        text_label=label_expr("text_score")
+    )

@@ -22,7 +22,7 @@ import polars as pl
 
 from models.sentiment import METHOD, score_texts
 
-DAYS_BACK = 120
+DAYS_BACK = 100
 POD_SHARE = 0.08  # of influencers, at least one
 SPAMMY_SHARE = 0.06
 
@@ -88,13 +88,13 @@ _BANK: dict[str, dict[str, list[str]]] = {
             "Skipped the ad part, sorry",
         ],
         "pod": [
-            "Great post!! 🔥🔥",
-            "great post 🔥",
-            "Great post!!! 🔥🔥🔥",
-            "Amazing content 👏",
-            "amazing content!! 👏👏",
-            "Love this!! ❤️",
-            "love this ❤️❤️",
+            "Great post, love it!! 🔥🔥",
+            "great post love it 🔥",
+            "Great post!!! Love it 🔥🔥🔥",
+            "Amazing content as always 👏",
+            "amazing content as always!! 👏👏",
+            "Love this so much!! ❤️",
+            "love this so much ❤️❤️",
         ],
     },
     "es": {
@@ -133,6 +133,21 @@ _BANK: dict[str, dict[str, list[str]]] = {
         "negative": ["ちょっと残念です", "つまらない"],
     },
 }
+# Real audiences word the same thought in many ways: comments of these categories get an opener (English only)
+# and an ending drawn independently, so repeats are as rare as they are in life (bots and pods still repeat).
+_OPENERS = ("", "", "Honestly, ", "Wow ", "Omg ", "Haha ", "Ngl ")
+_ENDINGS = ("", "", "!", " 😊", " lol", " ✨", " 🙏")
+_LOCAL_ENDINGS = ("", "", "!", " 😍", " ❤️", " 🙏", " ✨", " 👏")
+_LOCAL_OPENERS = {
+    "es": ("", "", "Wow ", "Jajaja ", "Oye ", "Ay "),
+    "pt": ("", "", "Nossa ", "Gente ", "Uau ", "Kkkk "),
+    "fr": ("", "", "Ohh ", "Franchement ", "Wow ", "Haha "),
+    "de": ("", "", "Boah ", "Wow ", "Ehrlich ", "Haha "),
+    "it": ("", "", "Wow ", "Dai ", "Mamma mia ", "Ahah "),
+    "nl": ("", "", "Wow ", "Oh ", "Haha ", "Zeg "),
+    "ja": ("", "", "わあ ", "本当に ", "えー "),
+}
+_VARIED = frozenset({"positive", "neutral", "negative", "ad_fatigue"})
 # Organic mentions of a brand in comments: (template, sentiment intended) — the scorer decides the label.
 _BRAND_COMMENTS = [
     "Is that the {brand} one? I love it!",
@@ -144,12 +159,21 @@ _BRAND_COMMENTS = [
     "{brand} again 😍",
 ]
 _CAPTION_MENTIONS = [
-    "Not sponsored, just love my {brand} lately",
+    "Just love my {brand} lately (not sponsored)",
     "Back to my {brand} favourites this week",
     "Everyone keeps asking: yes, it's {brand}",
     "{brand} customer service was a letdown tbh",
 ]
-_LOCAL_LANGUAGE = {"ES": "es", "MX": "es", "BR": "pt", "FR": "fr", "DE": "de", "IT": "it", "NL": "nl", "JP": "ja"}
+_LOCAL_LANGUAGE = {
+    "ES": "es",
+    "MX": "es",
+    "BR": "pt",
+    "FR": "fr",
+    "DE": "de",
+    "IT": "it",
+    "NL": "nl",
+    "JP": "ja",
+}
 
 
 def _keys(labels: list[str], seed: int) -> list[str]:
@@ -184,7 +208,11 @@ def add_demo_comments(frames: dict[str, pl.DataFrame], *, seed: int, end: dt.dat
     brand_ids = np.array(sorted(brands))
     by_influencer = _influencer_brands(frames)
     inf_of_account = dict(
-        zip(frames["accounts"]["account_id"].to_list(), frames["accounts"]["influencer_id"].to_list(), strict=True)
+        zip(
+            frames["accounts"]["account_id"].to_list(),
+            frames["accounts"]["influencer_id"].to_list(),
+            strict=True,
+        )
     )
     posts = frames["posts"]
     n_posts = posts.height
@@ -214,7 +242,7 @@ def add_demo_comments(frames: dict[str, pl.DataFrame], *, seed: int, end: dt.dat
     recent = posted >= end_ts - np.timedelta64(DAYS_BACK, "D")
     shown = posts["comments"].fill_null(6).to_numpy()
     sponsored = ~organic
-    n_c = np.where(recent, np.minimum(shown, rng.poisson(np.where(sponsored, 7, 4))), 0)
+    n_c = np.where(recent, np.minimum(shown, rng.poisson(np.where(sponsored, 6, 3))), 0)
     post_idx = np.repeat(np.arange(n_posts), n_c)
     n = post_idx.size
 
@@ -256,16 +284,19 @@ def add_demo_comments(frames: dict[str, pl.DataFrame], *, seed: int, end: dt.dat
     )
     texts = np.empty(n, dtype=object)
     draw = rng.random(n)
-    for (lang, cat) in has:
+    for lang, cat in has:
         m = (language == lang) & (cat_names == cat)
         if m.any():
             bank = _BANK[lang][cat]
             texts[m] = np.array(bank, dtype=object)[(draw[m] * len(bank)).astype(int)]
-
     # organic brand mentions in comments: 15 % of English comments under sponsored posts, 2 % elsewhere
     mention = (language == "en") & (cat_names != "spam") & (rng.random(n) < np.where(c_sponsored, 0.15, 0.02))
     camp_brand = dict(
-        zip(frames["campaigns"]["campaign_id"].to_list(), frames["campaigns"]["brand_id"].to_list(), strict=True)
+        zip(
+            frames["campaigns"]["campaign_id"].to_list(),
+            frames["campaigns"]["brand_id"].to_list(),
+            strict=True,
+        )
     )
     post_campaign = posts["campaign_id"].to_list()
     for j in np.flatnonzero(mention).tolist():
@@ -274,6 +305,20 @@ def add_demo_comments(frames: dict[str, pl.DataFrame], *, seed: int, end: dt.dat
         brand = brand if brand is not None else pick_brand(int(c_inf[j]))
         template = _BRAND_COMMENTS[int(rng.integers(len(_BRAND_COMMENTS)))]
         texts[j] = template.format(brand=brands[brand])
+    # vary the wording (not of spam, pods or emoji: those repeat in life too)
+    varied = np.flatnonzero(np.isin(cat_names, list(_VARIED)) | mention)
+    openers = rng.integers(len(_OPENERS), size=varied.size)
+    endings = rng.integers(len(_ENDINGS), size=varied.size)
+    for j, o, e in zip(varied.tolist(), openers.tolist(), endings.tolist(), strict=True):
+        core = texts[j]
+        if language[j] != "en":
+            local_openers = _LOCAL_OPENERS[language[j]]
+            texts[j] = local_openers[o % len(local_openers)] + core + _LOCAL_ENDINGS[e % len(_LOCAL_ENDINGS)]
+        elif _OPENERS[o]:
+            first = core[0].lower() if core[1:2].islower() else core[0]  # "Where…" → "where…", "I love" stays
+            texts[j] = _OPENERS[o] + first + core[1:] + _ENDINGS[e]
+        else:
+            texts[j] = core + _ENDINGS[e]
 
     # authors: each audience has a few regulars (a skewed draw from the influencer's pool)
     pool = 40 + 3 * np.bincount(c_inf, minlength=int(inf_ids.max()) + 1)

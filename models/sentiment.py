@@ -53,39 +53,44 @@ EMOJI_WORDS: dict[str, str] = {
 }
 _VARIATION_SELECTORS = re.compile("[\ufe0e\ufe0f\u200d]")
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # Stop words that mark a language (none of them is also a common English word).
 _STOPWORDS: dict[str, frozenset[str]] = {
-    "en": frozenset(
+    "en": _words(
         "the and is are was were this that these those it its i you he she we they my your our their "
         "me him her us them what which who when where why how not no yes very so too just but with for of "
         "to from in on at by about have has had do does did will would can could should love like "
         "good great bad best worst thanks thank please more most really much one all any what's it's "
         "i'm don't can't isn't you're that's first posted ago hour hours again way get got point half day today "
-        "time there here an a as if or be been".split()
+        "time there here an a as if or be been"
     ),
-    "es": frozenset(
+    "es": _words(
         "el la los las es y que de en un una por para con muy pero más esto esta este gracias me "
-        "encanta qué cómo mucho también está son hermoso hermosa increíble lindo bonito horrible".split()
+        "encanta qué cómo mucho también está son hermoso hermosa increíble lindo bonito horrible"
     ),
-    "pt": frozenset(
+    "pt": _words(
         "o os as é e que de em um uma por para com muito mas mais isso isto esta este obrigado obrigada "
-        "adorei amei lindo linda você não tão também demais incrível onde essa esse comprou".split()
+        "adorei amei lindo linda você não tão também demais incrível onde essa esse comprou"
     ),
-    "fr": frozenset(
+    "fr": _words(
         "le la les est et que de en un une pour avec très mais plus ça cette ce merci j'adore trop "
-        "c'est vraiment génial magnifique nul pas je tu vous nous belle beau".split()
+        "c'est vraiment génial magnifique nul pas je tu vous nous belle beau"
     ),
-    "de": frozenset(
+    "de": _words(
         "der die das ist und nicht ein eine für mit sehr aber mehr ich du wir sie danke toll schön "
-        "super geil echt wirklich schlecht auch noch mega".split()
+        "super geil echt wirklich schlecht auch noch mega"
     ),
-    "it": frozenset(
+    "it": _words(
         "il lo la gli le è e che di un una per con molto ma più questo questa grazie bellissimo "
-        "bellissima bello bella troppo sono non anche davvero dove hai preso".split()
+        "bellissima bello bella troppo sono non anche davvero dove hai preso"
     ),
-    "nl": frozenset(
+    "nl": _words(
         "de het een is en niet voor met heel maar meer ik jij wij zij dank bedankt mooi leuk echt ook "
-        "nog prachtig geweldig welke waar heb je die dit jij".split()
+        "nog prachtig geweldig welke waar heb je die dit jij"
     ),
     "ja": frozenset(),  # scripts below, not words
 }
@@ -194,21 +199,25 @@ class Scored:
         return label(self.sentiment)
 
 
-def score_text(text: str | None) -> Scored:
-    """Language guess and, for English or emoji-only text, VADER's compound score."""
+def score_text(text: str | None, *, assume_english: bool = False) -> Scored:
+    """Language guess and, for English or emoji-only text, VADER's compound score.
+
+    ``assume_english``: also score text whose language cannot be told ('und'), e.g. the team's own notes.
+    """
     language = detect_language(text)
-    if language not in SCORED_LANGUAGES or not text:
+    scored = SCORED_LANGUAGES + (("und",) if assume_english else ())
+    if language not in scored or not text:
         return Scored(language, None)
     return Scored(language, compound(text))
 
 
-def score_texts(texts: Iterable[str | None]) -> pl.DataFrame:
+def score_texts(texts: Iterable[str | None], *, assume_english: bool = False) -> pl.DataFrame:
     """``language`` and ``sentiment`` for each text, in order; each distinct text is scored once."""
     texts = list(texts)
     cache: dict[str | None, Scored] = {}
     for text in texts:
         if text not in cache:
-            cache[text] = score_text(text)
+            cache[text] = score_text(text, assume_english=assume_english)
     return pl.DataFrame(
         {
             "language": [cache[t].language for t in texts],

@@ -15,6 +15,7 @@ import datetime as dt
 import streamlit as st
 
 from pages import _campaigns_parts as parts
+from pages import _lookalikes as lookalikes
 from pages import _shared as shared
 
 shared.leave_legacy_pages_mode()
@@ -69,6 +70,7 @@ def render() -> None:
     parts.conversion_charts(detail)
     parts.lift_section(detail)
     parts.influencer_section(detail)
+    lookalikes.campaign_lookalikes(path, version, detail)
     parts.leakage_section(detail)
     parts.deliverables_section(detail)
     parts.report_downloads(detail, path, version)

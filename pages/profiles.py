@@ -13,6 +13,7 @@ import streamlit as st
 from models.rate_card import RateCardError
 from pages import _profiles_parts as parts
 from pages import _shared as shared
+from pages import _voice as voice
 
 shared.leave_legacy_pages_mode()
 
@@ -67,6 +68,7 @@ def render() -> None:
     sections = {
         "Charts": lambda: parts.charts_tab(profile, report, filters),
         "Authenticity": lambda: parts.authenticity_tab(report, influencer_id),
+        "Voice": lambda: voice.voice_tab(path, version, influencer_id, filters),
         "Collaborations": lambda: parts.collaborations_tab(
             path, version, influencer_id, filters, profile.as_of
         ),

@@ -17,6 +17,7 @@ from models.filters import Filters
 from models.formatting import fmt_number, fmt_pct
 from pages import _relationships_parts as parts
 from pages import _shared as shared
+from pages import _voice as voice
 
 shared.leave_legacy_pages_mode()
 
@@ -225,6 +226,12 @@ def customer_brand_tab(path: str, version: tuple, filters: Filters) -> None:
     parts.definitions_expander("Customer–brand definitions", [*items, CUSTOMER_DEFS["cohort_retention"]])
 
 
+def influencer_brand_tab(path: str, version: tuple, filters: Filters) -> None:
+    parts.influencer_brand_tab(path, version, filters)
+    st.divider()
+    voice.brand_affinity_section(path, version, filters)  # organic mentions (issue 10)
+
+
 def render() -> None:
     filters = shared.current_filters()
     path, version = shared.cache_key()
@@ -234,7 +241,7 @@ def render() -> None:
         return
     st.caption(f"{shared.brand_names(filters).capitalize()} · {filters.start} to {filters.end}")
     tabs = st.tabs(TABS, key="relationships_tab", on_change="rerun")
-    renderers = (customer_brand_tab, parts.influencer_brand_tab, parts.customer_influencer_tab)
+    renderers = (customer_brand_tab, influencer_brand_tab, parts.customer_influencer_tab)
     for tab, draw in zip(tabs, renderers, strict=True):
         if tab.open is not False:  # None: the tabs do not track state (all run); False: hidden, skip
             with tab:

@@ -13,6 +13,7 @@ import streamlit as st
 from models import roster
 from models.formatting import MISSING, fmt_number
 from models.schema import DEAL_STAGES
+from pages import _lookalikes as lookalikes
 from pages import _roster_forms as forms
 from pages import _roster_parts as parts
 from pages import _shared as shared
@@ -243,6 +244,9 @@ def render() -> None:
         pipeline_tab(path, version, filters)
     with detail:
         detail_tab(path, version, filters, full, choices)
+    lookalikes.roster_lookalikes(
+        path, version, choices.select("influencer_id", pl.col("label").alias("name")), filters.end
+    )
 
 
 with shared.store_errors():

@@ -7,15 +7,18 @@
 * Any other business or creator account is read by username through business discovery on the agency's
   IG user (``GET /{TRIAD_INSTAGRAM_USER_ID}?fields=business_discovery.username(name){…,media{…}}``); no
   insights there (saves, shares, views stay NULL).
-The mode is remembered per account in the sync state.
+The mode is remembered per account in the sync state. With ``TRIAD_SYNC_COMMENT_POSTS`` > 0, the comments of
+that many newest media are read in the first mode (``GET /{ig-media-id}/comments``); discovery gives none.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
+from connectors.comments import STATE_KEY, CommentPlan, comment_plan
 from connectors.credentials import get_credential
-from connectors.http import AuthenticationError, FatalAPIError, NotFoundError, RetryPolicy
+from connectors.http import APIError, AuthenticationError, FatalAPIError, NotFoundError, RetryPolicy
 from connectors.instagram import settings
 from connectors.instagram.helpers import (
     InstagramClient,
@@ -38,8 +41,13 @@ class InstagramSource:
         base_url: str | None = None,
         retry: RetryPolicy | None = None,
         insights: bool = True,
+        comment_posts: int | None = None,
+        comment_pages: int | None = None,
     ):
         self.client = InstagramClient(access_token, base_url=base_url, retry=retry)
+        # None: from TRIAD_SYNC_COMMENT_POSTS / _PAGES (off by default; see connectors/comments.py)
+        self.comment_posts = comment_posts
+        self.comment_pages = comment_pages
         self._agency_user_id = agency_user_id
         self.insights = insights
 
@@ -56,10 +64,11 @@ class InstagramSource:
 
     def fetch(self, target: Target, window: FetchWindow, step: Callable[[str], None]) -> FetchResult:
         mode = target.state.get("access") or ("node" if target.ref.kind == "id" else "discovery")
+        plan = comment_plan(target.state, posts=self.comment_posts, pages=self.comment_pages)
         handle = target.handle or (target.ref.value if target.ref.kind != "id" else None)
         if mode == "node" and target.ref.kind == "id":
             try:
-                return self._fetch_node(target.ref.value, window, step)
+                return self._fetch_node(target.ref.value, window, step, plan)
             except (NotFoundError, FatalAPIError) as exc:
                 # an id the token cannot read as a node: a creator's account, reachable through discovery
                 fallback = (
@@ -73,9 +82,16 @@ class InstagramSource:
                 "by username to read it through business discovery.",
                 connector="instagram",
             )
-        return self._fetch_discovery(handle, window, step)
+        result = self._fetch_discovery(handle, window, step)
+        if plan.enabled:
+            result.notes.append(
+                "comments not read: business discovery gives none (connect the account to the agency's app)"
+            )
+        return result
 
-    def _fetch_node(self, user_id: str, window: FetchWindow, step: Callable[[str], None]) -> FetchResult:
+    def _fetch_node(
+        self, user_id: str, window: FetchWindow, step: Callable[[str], None], plan: CommentPlan
+    ) -> FetchResult:
         profile = user_profile(self.client.user(user_id))
         posts = media_posts(self.client.media(user_id), lambda p: window.wants(p.posted_at), step)
         if self.insights:
@@ -84,7 +100,26 @@ class InstagramSource:
                     setattr(post, column, value)
                 if n % 10 == 0 or n == len(posts):
                     step(f"insights of {n}/{len(posts)} posts")
-        return FetchResult(profile=profile, posts=posts, state={"access": "node"})
+        result = FetchResult(profile=profile, posts=posts, state={"access": "node"})
+        self._read_comments(plan, result, step)
+        return result
+
+    def _read_comments(self, plan: CommentPlan, result: FetchResult, step: Callable[[str], None]) -> None:
+        """Comments of the newest posts when the plan asks for them; an error that stops the connector ends
+        the comment reading but keeps the posts."""
+        if not plan.enabled:
+            return
+        newest = sorted(result.posts, key=lambda p: p.posted_at, reverse=True)
+        chosen = [p for p in newest if p.comments != 0][: plan.posts]
+        for n, post in enumerate(chosen, 1):
+            try:
+                result.comments.extend(self.client.media_comments(post.platform_post_id, plan))
+            except APIError as exc:
+                result.notes.append(f"comments not read for every post: {exc}")
+                if exc.stops_connector:
+                    break
+            step(f"comments of {n}/{len(chosen)} posts")
+        result.state[STATE_KEY] = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
 
     def _fetch_discovery(
         self, username: str, window: FetchWindow, step: Callable[[str], None]

@@ -15,6 +15,7 @@ from typing import Any
 
 import requests
 
+from connectors.comments import Comment, CommentPlan
 from connectors.http import (
     APIClient,
     APIError,
@@ -126,6 +127,30 @@ class InstagramClient(APIClient):
                 values[column] = value
         return values
 
+    def media_comments(self, media_id: str, plan: CommentPlan) -> list[Comment]:
+        """Comments on one media object (newest first), up to ``plan.pages`` pages and back to ``plan.since``."""
+        comments: list[Comment] = []
+        pages = self.paginate(
+            f"{media_id}/comments",
+            paginator=CursorPaginator(
+                "paging.cursors.after", "after", has_more_path="paging.next", max_pages=plan.pages
+            ),
+            params={"fields": settings.COMMENT_FIELDS, "limit": settings.COMMENT_PAGE_SIZE},
+        )
+        for page in pages:
+            older_seen = False
+            for item in page.get("data") or []:
+                comment = media_comment(item, media_id)
+                if comment is None:
+                    continue
+                if plan.wants(comment.published_at):
+                    comments.append(comment)
+                else:
+                    older_seen = True
+            if older_seen:
+                break
+        return comments
+
     # -- other creators: business discovery ---------------------------------------------------------
     def discovery(self, agency_user_id: str, username: str) -> Iterator[dict[str, Any]]:
         """The target's business_discovery object, once per media page (the first also has the profile)."""
@@ -176,6 +201,23 @@ class DiscoveryPaginator(BasePaginator):
 
     def update_request(self, request: PageRequest) -> None:
         request.params["fields"] = self.fields(self.cursor)
+
+
+def media_comment(item: dict[str, Any], media_id: str) -> Comment | None:
+    """An IG Comment node; the author is ``from.id`` when the token may see it, else the username."""
+    published = parse_timestamp(item.get("timestamp"))
+    if not item.get("id") or not item.get("text") or published is None:
+        return None
+    author = dig(item, "from.id") or item.get("username") or dig(item, "from.username")
+    return Comment(
+        platform_comment_id=str(item["id"]),
+        post_platform_id=media_id,
+        text=item["text"],
+        published_at=published,
+        author_id=None if author is None else str(author),
+        like_count=to_int(item.get("like_count")),
+        parent_platform_id=item.get("parent_id"),
+    )
 
 
 def insight_value(entry: dict[str, Any]) -> int | None:

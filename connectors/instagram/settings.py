@@ -13,6 +13,9 @@ MEDIA_FIELDS = (
     "children{id,media_type}"
 )
 PAGE_SIZE = 50
+# Comments on the agency's own / connected media (GET /{ig-media-id}/comments); `from` names the author's IG id.
+COMMENT_FIELDS = "id,text,timestamp,like_count,from{id},parent_id"
+COMMENT_PAGE_SIZE = 50
 # Lifetime media insights read for the agency's own/connected accounts (not available through discovery).
 MEDIA_INSIGHTS = {"saved": "saves", "shares": "shares", "views": "views"}
 

@@ -13,10 +13,12 @@ from typing import Any
 
 import requests
 
+from connectors.comments import Comment, CommentPlan
 from connectors.http import (
     APIClient,
     APIError,
     AuthenticationError,
+    FatalAPIError,
     NotFoundError,
     PageTokenPaginator,
     QuotaExhaustedError,
@@ -66,6 +68,10 @@ class YouTubeClient(APIClient):
         reasons = error_reasons(body)
         detail = platform_message(body) or response.reason
         status = response.status_code
+        if reasons & settings.COMMENTS_DISABLED_REASONS:
+            return FatalAPIError(
+                f"The creator turned comments off for this video ({detail}).", code="commentsDisabled"
+            )
         if reasons & settings.QUOTA_REASONS:
             return QuotaExhaustedError(
                 f"YouTube's daily quota for this API key is spent ({', '.join(sorted(reasons & settings.QUOTA_REASONS))}); "
@@ -151,6 +157,59 @@ class YouTubeClient(APIClient):
             )
             yield from body.get("items") or []
             step(f"statistics of {min(first + len(batch), len(video_ids))}/{len(video_ids)} videos")
+
+    def comment_threads(self, video_id: str, plan: CommentPlan) -> list[Comment]:
+        """Top-level comments of one video, newest first, up to ``plan.pages`` pages and back to ``plan.since``.
+
+        Raises FatalAPIError with ``code="commentsDisabled"`` when the creator turned comments off.
+        """
+        comments: list[Comment] = []
+        pages = self.paginate(
+            "commentThreads",
+            paginator=PageTokenPaginator("nextPageToken", "pageToken", max_pages=plan.pages),
+            params={
+                "part": settings.COMMENT_THREAD_PARTS,
+                "videoId": video_id,
+                "maxResults": settings.COMMENT_PAGE_SIZE,
+                "order": "time",
+                "textFormat": "plainText",
+            },
+            cost=settings.QUOTA_COST["commentThreads.list"],
+        )
+        for page in pages:
+            older_seen = False
+            for thread in page.get("items") or []:
+                comment = thread_comment(thread, video_id)
+                if comment is None:
+                    continue
+                if plan.wants(comment.published_at):
+                    comments.append(comment)
+                else:
+                    older_seen = True
+            if older_seen:  # newest first: the rest was read by an earlier run
+                break
+        return comments
+
+
+def thread_comment(thread: dict[str, Any], video_id: str) -> Comment | None:
+    """The top-level comment of a commentThread resource (None when it lacks an id, text or date)."""
+    top = dig(thread, "snippet.topLevelComment") or {}
+    snippet = top.get("snippet") or {}
+    text = snippet.get("textOriginal") or snippet.get("textDisplay")
+    published = parse_timestamp(snippet.get("publishedAt"))
+    comment_id = top.get("id") or thread.get("id")
+    if not comment_id or not text or published is None:
+        return None
+    return Comment(
+        platform_comment_id=str(comment_id),
+        post_platform_id=dig(thread, "snippet.videoId") or video_id,
+        text=text,
+        published_at=published,
+        author_id=dig(snippet, "authorChannelId.value"),
+        like_count=to_int(snippet.get("likeCount")),
+        reply_count=to_int(dig(thread, "snippet.totalReplyCount")),
+        updated_at=parse_timestamp(snippet.get("updatedAt")),
+    )
 
 
 def parse_account(text: str) -> AccountRef:

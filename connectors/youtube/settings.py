@@ -10,9 +10,12 @@ PLAYLIST_ITEM_PARTS = "contentDetails"
 VIDEO_PARTS = "snippet,statistics,contentDetails"
 PAGE_SIZE = 50  # playlistItems.list maxResults (the API's maximum)
 VIDEO_BATCH = 50  # videos.list takes at most 50 ids per call
+COMMENT_THREAD_PARTS = "snippet"  # the top-level comment and totalReplyCount; replies are not read
+COMMENT_PAGE_SIZE = 100  # commentThreads.list maxResults (the API's maximum)
+COMMENTS_DISABLED_REASONS = frozenset({"commentsDisabled"})
 
 # Quota cost per call (https://developers.google.com/youtube/v3/determine_quota_cost); a failed call costs too.
-QUOTA_COST = {"channels.list": 1, "playlistItems.list": 1, "videos.list": 1}
+QUOTA_COST = {"channels.list": 1, "playlistItems.list": 1, "videos.list": 1, "commentThreads.list": 1}
 DAILY_QUOTA = 10_000  # the default allocation of a Google Cloud project
 
 # A video this short is counted as a Short (the API has no field that says so).
