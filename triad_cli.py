@@ -197,6 +197,23 @@ def cmd_db_copy(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_maintain(args: argparse.Namespace) -> int:
+    """Compact a DuckLake (merge small files, expire old snapshots, delete unused files)."""
+    from models.lake import LakeStore, maintain
+
+    store = get_store(resolve_db_path(args.db))
+    if not isinstance(store, LakeStore):
+        console.print(f"{store.path} is a file: DuckDB compacts it itself, nothing to do.")
+        return 0
+    result = maintain(store, keep_days=args.keep_days)
+    console.print(
+        f"{store.path}: {result['data_files_before']:,} → {result['data_files_after']:,} data files, "
+        f"{result['snapshots_expired']:,} snapshots older than {args.keep_days} days expired, "
+        f"{result['files_deleted']:,} unused files deleted."
+    )
+    return 0
+
+
 def _carry_workspace_secret(source_path: object, target_path: object) -> None:
     """The target must pseudonymise customers with the source's secret, or new orders stop linking."""
     from models import privacy
@@ -385,6 +402,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     copy.add_argument("--replace", action="store_true", help="overwrite a target that already holds data")
     copy.set_defaults(func=cmd_db_copy)
+    maint = db.add_parser("maintain", help="compact a DuckLake: merge small files, expire old snapshots")
+    maint.add_argument("--db", help=db_help)
+    maint.add_argument("--keep-days", type=int, default=7, help="keep snapshots (time travel) this many days")
+    maint.set_defaults(func=cmd_db_maintain)
 
     attribution = sub.add_parser("attribution", help="re-attribute orders to creators").add_subparsers(
         dest="attribution_command", required=True

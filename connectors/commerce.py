@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -310,19 +309,15 @@ def _write_contacts(cur: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> int:
     )
     if contacts.is_empty():
         return 0
-    name = f"_contacts_{threading.get_ident()}"
-    cur.register(name, contacts.to_arrow())
-    try:
-        cur.execute(
-            f"INSERT INTO {privacy.CONTACTS_TABLE} (customer_id, email, name, phone, updated_at) "  # noqa: S608 - fixed names
-            f'SELECT customer_id, email, name, phone, updated_at FROM "{name}" '
-            "ON CONFLICT (customer_id) DO UPDATE SET email = coalesce(excluded.email, customer_contacts.email), "
-            "name = coalesce(excluded.name, customer_contacts.name), "
-            "phone = coalesce(excluded.phone, customer_contacts.phone), "
-            "updated_at = excluded.updated_at"
-        )
-    finally:
-        cur.unregister(name)
+    keep = {c: f"coalesce(excluded.{c}, {privacy.CONTACTS_TABLE}.{c})" for c in ("email", "name", "phone")}
+    upsert(
+        cur,
+        privacy.CONTACTS_TABLE,
+        contacts.select("customer_id", "email", "name", "phone", "updated_at"),
+        ["customer_id"],
+        update=["updated_at"],
+        set_sql=keep,
+    )
     return contacts.height
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import duckdb
 
 from models.audit import record_change
+from models.store import upsert
 
 
 @dataclass(frozen=True)
@@ -139,11 +140,15 @@ def set_setting(
     old = get_setting(cur, key)
     if old == value:
         return value
-    cur.execute(
-        "INSERT INTO settings (key, value, updated_at, updated_by) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, "
-        "updated_by = excluded.updated_by",
-        [key, json.dumps(value), dt.datetime.now(dt.UTC).replace(tzinfo=None), username],
+    upsert(
+        cur,
+        "settings",
+        {
+            "key": key,
+            "value": json.dumps(value),
+            "updated_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            "updated_by": username,
+        },
     )
     record_change(
         cur,

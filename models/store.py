@@ -14,6 +14,11 @@ may want to write while the dashboard is open. So:
 * Opening waits, with backoff, up to ``wait_seconds`` for the other process to release the file, then raises
   :class:`StoreBusyError` with a sentence that names the process holding it and what to do.
 * Writers keep their transactions short: fetch and transform first, then open, write, commit, close.
+
+The same API runs on a DuckLake shared by many processes and machines (``TRIAD_DB=ducklake:postgres:...``):
+:func:`get_store` returns a :class:`models.lake.LakeStore`, and the few places where DuckLake differs
+(no constraints, upserts or indexes; commit conflicts) are handled in :func:`migrate`, :func:`upsert` and
+``models/lake.py``.
 """
 
 from __future__ import annotations
@@ -25,9 +30,11 @@ import random
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import TypeVar
 
 import duckdb
 import polars as pl
@@ -35,6 +42,7 @@ import polars as pl
 from models.schema import LATEST_VERSION, MIGRATIONS, TABLES
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 WAL_CHECKPOINT_BYTES = 16 * 2**20  # DuckDB's own default threshold
 
@@ -50,14 +58,37 @@ class StoreBusyError(StoreError):
     """Another process holds the store file longer than we are willing to wait."""
 
 
+class StoreConflictError(StoreError):
+    """Another process changed the same rows at the same time (a DuckLake commit conflict); nothing was kept."""
+
+
 class SchemaTooNewError(StoreError):
     """The file was written by a newer Triad than this one."""
 
 
 def resolve_db_path(db: str | os.PathLike[str] | None = None) -> Path:
-    """The store file to use: ``db`` if given, else ``$TRIAD_DB``, else ``data/triad.duckdb``."""
+    """The store to use: ``db`` if given, else ``$TRIAD_DB``, else ``data/triad.duckdb``.
+
+    A file path gives a :class:`~pathlib.Path`; a ``ducklake:postgres:...`` target gives a
+    :class:`models.lake.LakeTarget`, which offers what callers use of the path (``str()``, ``exists()``,
+    ``stat()``, ``name``).
+    """
     raw = db or os.environ.get("TRIAD_DB") or DEFAULT_DB_PATH
+    if is_lake(raw):
+        from models.lake import LakeTarget
+
+        if isinstance(raw, LakeTarget):
+            return raw  # type: ignore[return-value]
+        try:
+            return LakeTarget.parse(str(raw))  # type: ignore[return-value]
+        except ValueError as exc:
+            raise StoreError(str(exc)) from exc
     return Path(raw).expanduser().resolve()
+
+
+def is_lake(db: object) -> bool:
+    """Whether a store setting (string, path or target) names a DuckLake rather than a file."""
+    return type(db).__name__ == "LakeTarget" or (isinstance(db, str) and db.strip().startswith("ducklake:"))
 
 
 _LOCK_HOLDER = re.compile(r"PID (\d+)")
@@ -85,6 +116,8 @@ class Store:
     Use :meth:`connect` to read and :meth:`transaction` to write; both yield a DuckDB cursor that belongs to
     the calling thread until the ``with`` block ends.
     """
+
+    backend = "file"
 
     def __init__(
         self, path: str | os.PathLike[str], *, wait_seconds: float = 60.0, linger_seconds: float = 0.0
@@ -218,6 +251,15 @@ class Store:
         except duckdb.Error as exc:  # another thread's transaction is open: the next writer or close does it
             log.debug("checkpoint deferred: %s", exc)
 
+    def write(self, work: Callable[[duckdb.DuckDBPyConnection], T], **_: object) -> T:
+        """Run ``work(cursor)`` in a write transaction and return its result.
+
+        On a lake a commit conflict re-runs ``work`` (see :meth:`models.lake.LakeStore.write`); a file has one
+        writer at a time, so here it runs once.
+        """
+        with self.transaction() as cur:
+            return work(cur)
+
     def query(self, sql: str, params: Sequence[object] | dict[str, object] | None = None) -> pl.DataFrame:
         """Run one read query and return a Polars frame."""
         with self.connect() as cur:
@@ -237,8 +279,12 @@ class Store:
     def exists(self) -> bool:
         return self.path.exists()
 
+    def data_bytes(self) -> int:
+        """Bytes on disk (the file; on a lake, its live data files)."""
+        return self.path.stat().st_size if self.path.exists() else 0
 
-_STORES: dict[Path, Store] = {}
+
+_STORES: dict[object, Store] = {}
 _STORES_LOCK = threading.Lock()
 
 
@@ -248,7 +294,13 @@ def get_store(db: str | os.PathLike[str] | None = None, *, linger_seconds: float
     with _STORES_LOCK:
         store = _STORES.get(path)
         if store is None:
-            store = _STORES[path] = Store(path, linger_seconds=linger_seconds)
+            if is_lake(path):
+                from models.lake import LakeStore
+
+                store = LakeStore(path, linger_seconds=linger_seconds)  # type: ignore[arg-type]
+            else:
+                store = Store(path, linger_seconds=linger_seconds)
+            _STORES[path] = store
         store.linger_seconds = max(store.linger_seconds, linger_seconds)
         return store
 
@@ -257,7 +309,8 @@ def get_store(db: str | os.PathLike[str] | None = None, *, linger_seconds: float
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """The version the file is at (0 for a new, empty file)."""
     exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version' "
+        "AND table_catalog = current_database()"
     ).fetchone()
     if not exists or not exists[0]:
         return 0
@@ -265,12 +318,20 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row else 0
 
 
+SCHEMA_VERSION_DDL = (
+    "CREATE TABLE IF NOT EXISTS schema_version ("
+    " version INTEGER PRIMARY KEY, description VARCHAR, applied_at TIMESTAMP DEFAULT current_timestamp)"
+)
+
+
 def migrate(con: duckdb.DuckDBPyConnection, *, target: int = LATEST_VERSION) -> list[int]:
-    """Apply the pending migrations up to ``target``, each in its own transaction; return those applied."""
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS schema_version ("
-        " version INTEGER PRIMARY KEY, description VARCHAR, applied_at TIMESTAMP DEFAULT current_timestamp)"
-    )
+    """Apply the pending migrations up to ``target``, each in its own transaction; return those applied.
+
+    On a DuckLake every script is translated first (:func:`models.lake.lake_sql`: no constraints, literal
+    defaults only) and the defaults it could not declare are filled before each commit.
+    """
+    lake = _lake_module(con)
+    con.execute(lake.lake_sql(SCHEMA_VERSION_DDL) if lake else SCHEMA_VERSION_DDL)
     current = schema_version(con)
     if current > LATEST_VERSION:
         raise SchemaTooNewError(
@@ -283,11 +344,13 @@ def migrate(con: duckdb.DuckDBPyConnection, *, target: int = LATEST_VERSION) -> 
             continue
         con.execute("BEGIN TRANSACTION")
         try:
-            con.execute(migration.sql)
+            con.execute(lake.lake_sql(migration.sql) if lake else migration.sql)
             con.execute(
-                "INSERT INTO schema_version (version, description) VALUES (?, ?)",
+                "INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, current_timestamp)",
                 [migration.version, migration.description],
             )
+            if lake:
+                lake.fill_defaults(con)
         except BaseException:
             con.execute("ROLLBACK")
             raise
@@ -298,42 +361,91 @@ def migrate(con: duckdb.DuckDBPyConnection, *, target: int = LATEST_VERSION) -> 
 
 
 # -- writing helpers -------------------------------------------------------------------------------------
+def _lake_module(cur: duckdb.DuckDBPyConnection) -> ModuleType | None:
+    """``models.lake`` when the cursor works on a DuckLake, else None (a file: the plain DuckDB forms)."""
+    row = cur.execute(
+        "SELECT type FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()
+    if not row or row[0] != "ducklake":
+        return None
+    import models.lake
+
+    return models.lake
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
 def upsert(
     cur: duckdb.DuckDBPyConnection,
     table: str,
-    frame: pl.DataFrame,
-    key: Sequence[str],
+    rows: pl.DataFrame | Mapping[str, object],
+    key: Sequence[str] | None = None,
     *,
     update: Sequence[str] | None = None,
+    set_sql: Mapping[str, str] | None = None,
 ) -> int:
-    """Insert ``frame`` into ``table``; rows whose ``key`` exists are updated instead (idempotent).
+    """Insert ``rows`` (a frame, or one row as a mapping) into ``table``; rows whose key exists are updated.
 
-    Duplicate keys inside ``frame`` keep the last row. ``update`` limits which columns an existing row
-    takes from the new one (default: every non-key column in ``frame``).
+    The one way Triad writes "insert or update" on both backends: ``INSERT … ON CONFLICT`` on a file,
+    ``MERGE INTO`` on a DuckLake (which has no primary keys). ``key`` defaults to the table's primary key
+    as the migrations declare it. Duplicate keys inside a frame keep the last row. ``update`` limits which
+    columns an existing row takes from the new one (default: every non-key column given); ``set_sql`` gives
+    an expression instead for some columns, written with ``excluded.<column>`` for the new value and
+    ``<table>.<column>`` for the stored one (e.g. ``{"email": "coalesce(excluded.email, t.email)"}``).
     """
     if table not in TABLES:
         raise ValueError(f"unknown table {table!r}")
-    if frame.is_empty():
-        return 0
-    frame = frame.unique(subset=list(key), keep="last", maintain_order=True)
-    columns = frame.columns
-    update_cols = [c for c in (update if update is not None else columns) if c not in key]
-    col_list = ", ".join(f'"{c}"' for c in columns)
-    conflict = ", ".join(f'"{c}"' for c in key)
-    if update_cols:
-        action = "DO UPDATE SET " + ", ".join(f'"{c}" = excluded."{c}"' for c in update_cols)
+    if key is None:
+        from models.lake import primary_key
+
+        key = primary_key(table)
+        if not key:
+            raise ValueError(f"{table} has no primary key: pass key=")
+    key = list(key)
+    params: list[object] = []
+    if isinstance(rows, pl.DataFrame):
+        if rows.is_empty():
+            return 0
+        frame = rows.unique(subset=key, keep="last", maintain_order=True)
+        columns, count = frame.columns, frame.height
     else:
-        action = "DO NOTHING"
+        frame, columns, count = None, list(rows), 1
+        params = [rows[c] for c in columns]
+    if not all(_IDENTIFIER.match(c) for c in [*columns, *key, *(set_sql or {})]):
+        raise ValueError(f"column names of {table} must be plain identifiers: {columns}")
+    expressions = {c: f'excluded."{c}"' for c in (update if update is not None else columns) if c not in key}
+    expressions.update(set_sql or {})
+    col_list = ", ".join(f'"{c}"' for c in columns)
     name = f"_incoming_{table}_{threading.get_ident()}"
-    cur.register(name, frame.to_arrow())
+    if frame is not None:
+        source = f'SELECT {col_list} FROM "{name}"'  # noqa: S608 - names are checked
+        cur.register(name, frame.to_arrow())
+    else:
+        source = "SELECT " + ", ".join(f'? AS "{c}"' for c in columns)
     try:
-        cur.execute(
-            f'INSERT INTO "{table}" ({col_list}) SELECT {col_list} FROM "{name}" '  # noqa: S608 - names are checked
-            f"ON CONFLICT ({conflict}) {action}"
-        )
+        if _lake_module(cur) is not None:
+            on = " AND ".join(f'"{table}"."{c}" = excluded."{c}"' for c in key)
+            sql = f'MERGE INTO "{table}" USING ({source}) AS excluded ON {on} '
+            if expressions:
+                sql += "WHEN MATCHED THEN UPDATE SET " + ", ".join(
+                    f'"{c}" = {e}' for c, e in expressions.items()
+                )
+            values = ", ".join(f'excluded."{c}"' for c in columns)
+            sql += f" WHEN NOT MATCHED THEN INSERT ({col_list}) VALUES ({values})"  # noqa: S608
+        else:
+            conflict = ", ".join(f'"{c}"' for c in key)
+            action = (
+                "DO UPDATE SET " + ", ".join(f'"{c}" = {e}' for c, e in expressions.items())
+                if expressions
+                else "DO NOTHING"
+            )
+            sql = f'INSERT INTO "{table}" ({col_list}) {source} ON CONFLICT ({conflict}) {action}'
+        cur.execute(sql, params)
     finally:
-        cur.unregister(name)
-    return frame.height
+        if frame is not None:
+            cur.unregister(name)
+    return count
 
 
 def next_id(cur: duckdb.DuckDBPyConnection, table: str, id_column: str) -> int:
@@ -423,9 +535,16 @@ INTEGRITY_CHECKS: tuple[IntegrityCheck, ...] = (
 
 
 def integrity_problems(cur: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Every referential check that finds offending rows, with their count (empty = all good)."""
+    """Every referential check that finds offending rows, with their count (empty = all good).
+
+    On a DuckLake, which enforces no keys, the primary and unique keys the schema declares are checked too.
+    """
     problems: dict[str, int] = {}
-    for check in INTEGRITY_CHECKS:
+    checks = list(INTEGRITY_CHECKS)
+    lake = _lake_module(cur)
+    if lake is not None:
+        checks += lake.key_checks(cur)
+    for check in checks:
         row = cur.execute(check.sql).fetchone()
         if row and row[0]:
             problems[check.name] = int(row[0])

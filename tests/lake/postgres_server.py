@@ -12,6 +12,7 @@ PostgreSQL refuses to run as root, so when we are root the server runs as the ``
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -20,7 +21,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 DATABASE = "triad_test"
@@ -58,7 +58,7 @@ def _run_as(user: str | None, argv: list[str], **kwargs: object) -> subprocess.C
             os.setgid(entry.pw_gid)
             os.setuid(entry.pw_uid)
 
-    return subprocess.run(argv, check=True, capture_output=True, text=True, preexec_fn=preexec, **kwargs)  # noqa: PLW1509
+    return subprocess.run(argv, check=True, capture_output=True, text=True, preexec_fn=preexec, **kwargs)
 
 
 def start(folder: str | os.PathLike[str]) -> str:
@@ -105,7 +105,10 @@ def start(folder: str | os.PathLike[str]) -> str:
         pwfile.unlink(missing_ok=True)
     (folder / "port").write_text(str(port))
     psql_env = {**env, "PGPASSWORD": password}
-    for sql in (f"CREATE ROLE {ROLE} LOGIN PASSWORD '{password}'", f"CREATE DATABASE {DATABASE} OWNER {ROLE}"):
+    for sql in (
+        f"CREATE ROLE {ROLE} LOGIN CREATEDB PASSWORD '{password}'",
+        f"CREATE DATABASE {DATABASE} OWNER {ROLE}",
+    ):
         subprocess.run(
             [str(bindir / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-d", "postgres",
              "-v", "ON_ERROR_STOP=1", "-qc", sql],
@@ -121,24 +124,8 @@ def stop(folder: str | os.PathLike[str]) -> None:
     if bindir is None or not data.exists():
         return
     user = "postgres" if os.geteuid() == 0 else None
-    try:
+    with contextlib.suppress(subprocess.CalledProcessError):
         _run_as(user, [str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"])
-    except subprocess.CalledProcessError:
-        pass
-
-
-def wait_ready(dsn: str, seconds: float = 30.0) -> None:
-    """Wait until the server at ``dsn`` accepts TCP connections."""
-    parts = dict(p.split("=", 1) for p in dsn.split())
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with socket.create_connection((parts.get("host", "127.0.0.1"), int(parts.get("port", "5432"))), 1):
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 def main(argv: list[str]) -> int:
