@@ -531,6 +531,18 @@ INTEGRITY_CHECKS: tuple[IntegrityCheck, ...] = (
         "SELECT count(*) FROM link_clicks k WHERE deal_id IS NOT NULL AND deal_id NOT IN "
         "(SELECT deal_id FROM deals)",
     ),
+    IntegrityCheck(
+        "shortlists without brand or influencer",
+        "SELECT count(*) FROM shortlists s WHERE brand_id NOT IN (SELECT brand_id FROM brands) "
+        "OR influencer_id NOT IN (SELECT influencer_id FROM influencers)",
+    ),
+    IntegrityCheck(
+        "consents without influencer",
+        "SELECT count(*) FROM consents x ANTI JOIN influencers i USING (influencer_id)",
+    ),
+    IntegrityCheck(
+        "comments without post", "SELECT count(*) FROM comments c ANTI JOIN posts p USING (post_id)"
+    ),
 )
 
 
