@@ -294,6 +294,13 @@ def _lock_settings(cur: duckdb.DuckDBPyConnection) -> tuple[int, int]:
 
 
 WRONG = "Wrong username or password."
+DISABLED = "This account is disabled. Ask an admin of this workspace to enable it."
+
+
+def _refuse_disabled(cur: duckdb.DuckDBPyConnection, user: User) -> str:
+    """Audit a sign-in attempt by a disabled user; return the sentence to show."""
+    record_change(cur, username=user.username, action="sign_in_disabled", table="users", row_key=user.user_id)
+    return DISABLED
 
 
 def authenticate(store: Store, username: str, password: str, *, now: dt.datetime | None = None) -> User:
@@ -356,14 +363,7 @@ def authenticate(store: Store, username: str, password: str, *, now: dt.datetime
                         "Ask an admin to unlock it sooner (`triad user unlock NAME`)."
                     )
             elif user.disabled:
-                record_change(
-                    cur,
-                    username=user.username,
-                    action="sign_in_disabled",
-                    table="users",
-                    row_key=user.user_id,
-                )
-                error = "This account is disabled. Ask an admin of this workspace to enable it."
+                error = _refuse_disabled(cur, user)
             else:
                 if _HASHER.check_needs_rehash(stored_hash):
                     cur.execute(
@@ -414,14 +414,7 @@ def user_for_identity(store: Store, *, subject: str | None, email: str | None) -
             user = get_user_by_id(cur, row[0])
             assert user is not None
             if user.disabled:
-                record_change(
-                    cur,
-                    username=user.username,
-                    action="sign_in_disabled",
-                    table="users",
-                    row_key=user.user_id,
-                )
-                error = "This account is disabled. Ask an admin of this workspace to enable it."
+                error = _refuse_disabled(cur, user)
             else:
                 cur.execute("UPDATE users SET last_login_at = ? WHERE user_id = ?", [_now(), user.user_id])
                 record_change(
