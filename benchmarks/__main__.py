@@ -1,7 +1,7 @@
 """Triad's benchmark suite: load, models, pandas baseline, pages, memory and sync figures in one run.
 
     python -m benchmarks [--scale small|large] [--json FILE] [--db PATH] [--repeat N] [--skip-load]
-                         [--only load,models,baseline,pages,sync] [--markdown BENCHMARKS.md]
+                         [--only load,models,engines,baseline,incremental,pages,sync] [--markdown FILE]
 
 The demo workspace at the scale (small = ``scale=1``, ~200k orders; large = ``scale=100``, ~20M orders) is
 built into ``--db`` (default ``benchmarks/.cache/<scale>.duckdb``, git-ignored) unless that file exists, in
@@ -26,12 +26,12 @@ from pathlib import Path
 
 import duckdb
 
-from benchmarks import baseline, load, models_timing, pages, sync
+from benchmarks import baseline, engines, incremental, load, models_timing, pages, sync
 from benchmarks.common import CACHE, Report, markdown
 from models import demo
 
 SCALES = {"small": 1.0, "large": 100.0}
-SECTIONS = ("load", "models", "baseline", "pages", "sync")
+SECTIONS = ("load", "models", "engines", "baseline", "incremental", "pages", "sync")
 SYNC_ORDERS = {"small": 10_000, "large": 50_000}
 
 
@@ -55,6 +55,8 @@ def machine() -> dict[str, object]:
         "cpu_model": cpu,
         "platform": platform.platform(),
         "python": platform.python_version(),
+        # other processes on the machine slow every figure: the 1-minute load average when the suite started
+        "load_average_at_start": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
         **{pkg: version(pkg) for pkg in ("duckdb", "polars", "pandas", "streamlit")},
     }
 
@@ -79,7 +81,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--db", type=Path, help="demo store to reuse or build (default: benchmarks/.cache/)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure; the median is reported")
     parser.add_argument(
-        "--skip-load", action="store_true", help="skip the load section (minutes, ~17 GB at large)"
+        "--skip-load", action="store_true", help="skip the load section (minutes, ~5 GB at large)"
+    )
+    parser.add_argument(
+        "--load-repeat",
+        type=int,
+        help="runs of the load section (default: --repeat, but 1 at the large scale: each is ~3 min)",
     )
     parser.add_argument("--only", help=f"comma-separated sections out of {','.join(SECTIONS)}")
     parser.add_argument("--markdown", type=Path, help="write the table, the machine and the command here")
@@ -109,18 +116,22 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         if "load" in sections:
-            load.run(report, scale, args.repeat)
+            load.run(report, scale, args.load_repeat or (1 if scale >= 10 else args.repeat))
         if "models" in sections:
             models_timing.run(report, db, args.repeat)
+        if "engines" in sections:
+            engines.run(report, db, args.repeat)
         if "baseline" in sections:
             baseline.run(report, db, args.repeat)
+        if "incremental" in sections:
+            incremental.run(report, db, args.repeat)
         if "pages" in sections:
             pages.run(report, db, args.repeat)
         if "sync" in sections:
             sync.run(report, args.sync_orders or SYNC_ORDERS.get(args.scale, 10_000), args.repeat)
     finally:
         total = time.perf_counter() - started
-        print(f"\nsuite ran in {total:.0f} s", flush=True)
+        print(f"\nsuite ran in {total:.0f} s ({total / 60:.1f} min)", flush=True)
         document = {
             "scale": scale_name,
             "demo_scale": scale,
@@ -128,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             "command": command,
             "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "suite_seconds": round(total, 1),
+            "load_average_at_end": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
             "machine": info,
             "figures": [f.as_dict() for f in report.figures],
         }

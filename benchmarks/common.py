@@ -50,6 +50,8 @@ TARGETS: tuple[tuple[str, str], ...] = (
     ("baseline.geomean_pandas_over_triad", "≥ 3"),
     ("models.attribution_rebuild.cold_s", "< 30 s (large)"),
     ("models.attribution_rebuild.warm_s", "< 30 s (large)"),
+    (".triad_over_fastest", "≤ 1.5"),
+    ("incremental.attribution_after_sync_s", "< 2 s (large)"),
     (".first_s", "< 2 s (large)"),
     (".second_s", "< 0.5 s (large)"),
     (".peak_rss_mib", "< 4,096 MiB (large)"),
@@ -102,7 +104,9 @@ def markdown(document: dict[str, object]) -> str:
         "",
         f"`{document['command']}` — {document['suite_seconds']:.0f} s on {info['cpus']} CPUs, "
         f"{info['memory_gib']} GiB, {info['cpu_model']}; Python {info['python']}, DuckDB {info['duckdb']}, "
-        f"Polars {info['polars']}, pandas {info['pandas']}, Streamlit {info['streamlit']}.",
+        f"Polars {info['polars']}, pandas {info['pandas']}, Streamlit {info['streamlit']}; load average "
+        f"{info.get('load_average_at_start', '?')} at the start, {document.get('load_average_at_end', '?')} at the "
+        "end (2 cores: above 2, other processes were competing).",
     ]
     section = None
     for f in figures:

@@ -56,8 +56,33 @@ def _rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+BENCH_USER = "bench-admin"
+
+
+def sign_in(at: object, db: str) -> None:
+    """Put a signed-in admin into the AppTest session, as the sign-in form would (the user is created once)."""
+    import secrets
+
+    from models import auth
+    from models.scope import Scope
+    from models.store import get_store
+
+    store = get_store(db)
+    with store.transaction() as cur:
+        user = auth.get_user(cur, BENCH_USER)
+        if user is None:
+            user = auth.add_user(
+                cur, BENCH_USER, role="admin", password=secrets.token_urlsafe(16), by="benchmarks"
+            )
+    store.close()
+    at.session_state["triad_session"] = auth.start_session(user)  # type: ignore[attr-defined]
+    at.session_state["triad_scope"] = Scope(  # type: ignore[attr-defined]
+        username=user.username, role=user.role, brand_ids=user.brand_ids, user_id=user.user_id
+    )
+
+
 def probe(db: str, page: str) -> dict[str, object]:
-    """Render one page twice in this process; return the times, the errors and the peak RSS."""
+    """Render one page twice in this process, signed in as an admin; return the times, errors and peak RSS."""
     os.environ["TRIAD_DB"] = db
     from streamlit.testing.v1 import AppTest
 
@@ -65,6 +90,7 @@ def probe(db: str, page: str) -> dict[str, object]:
 
     imports_rss = _rss_mib()
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    sign_in(at, db)
     at.switch_page(page)
     t0 = time.perf_counter()
     at.run()

@@ -16,20 +16,24 @@ never attributed. Every order is attributed at most once per model (the primary 
 ``attributed_orders`` is ``(model_id, order_id)``).
 
 Results are materialised in ``attributed_orders`` so pages read them instantly; :func:`refresh_attribution`
-re-runs every registered model over the whole history (after a sync, an import, or a change of settings).
+re-runs every registered model over the whole history (after a change of settings), over some brands (after a
+deal, code or link changed), or — given the ids of the orders a sync or an import wrote — over just those
+orders and their customers' other orders, which gives the same rows as a full rebuild in a fraction of the time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from models.filters import MetricDefinition
-from models.store import Store
+from models.store import Store, upsert
 
 log = logging.getLogger(__name__)
 
@@ -80,15 +84,21 @@ DEFINITIONS: dict[str, MetricDefinition] = {
 }
 
 
-def _attribution_sql(where_brand: str) -> str:
+_SCOPE_TABLE = "_attribution_scope"  # temp table of the order ids an incremental run re-attributes
+
+
+def _attribution_sql(where_brand: str, *, scoped: bool = False) -> str:
     # Parameters: window_days (x4), code_priority, link_priority, model_id — see run_attribution.
+    where_scope = f"AND o.order_id IN (SELECT order_id FROM {_SCOPE_TABLE})" if scoped else ""  # noqa: S608
+    # scoped: only the clicks of the scope's customers can anchor its link orders
+    click_scope = "AND cu.customer_id IN (SELECT customer_id FROM eligible)" if scoped else ""
     return f"""
     WITH eligible AS (
         SELECT o.order_id, o.brand_id, o.customer_id, o.ordered_at, o.gross, o.discount, o.refunded,
                o.cost_of_goods, upper(o.promo_code) AS code, lower(o.utm_campaign) AS utm_campaign,
                lower(o.utm_content) AS utm_content, o.landing_page
         FROM orders o
-        WHERE NOT o.is_test AND NOT o.is_cancelled {where_brand}
+        WHERE NOT o.is_test AND NOT o.is_cancelled {where_brand} {where_scope}
     ),
     deal_info AS (
         SELECT d.deal_id, d.influencer_id, d.campaign_id, c.brand_id, c.start_date, c.end_date,
@@ -123,7 +133,7 @@ def _attribution_sql(where_brand: str) -> str:
         SELECT k.deal_id, cu.customer_id, k.clicked_at AS anchor_at
         FROM link_clicks k
         JOIN customers cu ON cu.brand_id = k.brand_id AND cu.customer_key = k.visitor_key
-        WHERE k.deal_id IS NOT NULL
+        WHERE k.deal_id IS NOT NULL {click_scope}
     ),
     link_hits AS (
         SELECT m.order_id, m.deal_id, 'link' AS method,
@@ -162,12 +172,70 @@ def run_attribution(
     model: AttributionModel = DEFAULT_MODEL,
     *,
     brand_ids: list[int] | None = None,
+    order_ids: Sequence[int] | None = None,
+    customer_ids: Sequence[int] | None = None,
     make_default: bool | None = None,
 ) -> dict[str, object]:
     """Re-attribute the whole history (or some brands) under ``model``; call inside a write transaction.
 
     Replaces the model's rows for those brands, so running it twice with the same settings changes nothing.
+
+    Incremental: with ``order_ids`` (orders inserted or changed since the last run, e.g. by a sync) only those
+    orders and every order of their customers are re-attributed — an order's credit depends on nothing else
+    that a sync changes (its own fields, and its customer's other orders for "new customer"), so the result
+    equals a full rebuild. ``customer_ids`` adds customers whose orders must be re-attributed too (e.g. the
+    former customer of an order whose customer changed). Deals, codes, posts or clicks changed: run a full
+    (or per-brand) rebuild instead.
     """
+    scoped = order_ids is not None or customer_ids is not None
+    if scoped:
+        _fill_scope(cur, order_ids or [], customer_ids or [])
+    try:
+        return _run_attribution(cur, model, brand_ids=brand_ids, scoped=scoped, make_default=make_default)
+    finally:
+        if scoped:
+            cur.execute(f"DROP TABLE IF EXISTS {_SCOPE_TABLE}")
+
+
+def _fill_scope(
+    cur: duckdb.DuckDBPyConnection, order_ids: Sequence[int], customer_ids: Sequence[int]
+) -> None:
+    """The temp table of order ids an incremental run covers: the orders, and all orders of their customers."""
+    changed = pa.table({"order_id": pa.array(list(order_ids), pa.int64())})
+    extra = pa.table({"customer_id": pa.array(list(customer_ids), pa.int64())})
+    cur.register("_attribution_changed", changed)
+    cur.register("_attribution_customers", extra)
+    try:
+        cur.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {_SCOPE_TABLE} AS
+            WITH touched AS (
+                SELECT o.customer_id FROM orders o SEMI JOIN _attribution_changed c USING (order_id)
+                WHERE o.customer_id IS NOT NULL
+                UNION
+                SELECT a.customer_id FROM attributed_orders a SEMI JOIN _attribution_changed c USING (order_id)
+                WHERE a.customer_id IS NOT NULL  -- the customer an attributed order had before it changed
+                UNION
+                SELECT customer_id FROM _attribution_customers
+            )
+            SELECT order_id FROM _attribution_changed
+            UNION
+            SELECT o.order_id FROM orders o SEMI JOIN touched t USING (customer_id)
+            """  # noqa: S608 - fixed table names
+        )
+    finally:
+        cur.unregister("_attribution_changed")
+        cur.unregister("_attribution_customers")
+
+
+def _run_attribution(
+    cur: duckdb.DuckDBPyConnection,
+    model: AttributionModel,
+    *,
+    brand_ids: list[int] | None,
+    scoped: bool,
+    make_default: bool | None,
+) -> dict[str, object]:
     where_brand, brand_params = "", []
     if brand_ids is not None:
         if not brand_ids:
@@ -188,8 +256,11 @@ def run_attribution(
     if brand_ids is not None:
         delete_sql += f" AND brand_id IN ({', '.join('?' for _ in brand_ids)})"
         delete_params += brand_params
+    if scoped:
+        delete_sql += f" AND order_id IN (SELECT order_id FROM {_SCOPE_TABLE})"  # noqa: S608
     cur.execute(delete_sql, delete_params)
-    cur.execute(f"INSERT INTO attributed_orders BY NAME {_attribution_sql(where_brand)}", params)  # noqa: S608
+    insert = _attribution_sql(where_brand, scoped=scoped)
+    cur.execute(f"INSERT INTO attributed_orders BY NAME {insert}", params)  # noqa: S608
     counts = cur.execute(
         "SELECT count(*) FROM attributed_orders WHERE model_id = ?", [model.model_id]
     ).fetchone()
@@ -202,24 +273,20 @@ def run_attribution(
     )
     if is_default:
         cur.execute("UPDATE attribution_models SET is_default = false WHERE model_id <> ?", [model.model_id])
-    cur.execute(
-        """
-        INSERT INTO attribution_models (model_id, window_days, precedence, computed_at, orders_seen,
-                                        orders_attributed, is_default)
-        VALUES (?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (model_id) DO UPDATE SET computed_at = excluded.computed_at,
-            orders_seen = excluded.orders_seen, orders_attributed = excluded.orders_attributed,
-            is_default = attribution_models.is_default OR excluded.is_default
-        """,
-        [
-            model.model_id,
-            model.window_days,
-            model.precedence,
-            dt.datetime.now(dt.UTC).replace(tzinfo=None),
-            seen[0] if seen else 0,
-            counts[0] if counts else 0,
-            bool(is_default),
-        ],
+    upsert(
+        cur,
+        "attribution_models",
+        {
+            "model_id": model.model_id,
+            "window_days": model.window_days,
+            "precedence": model.precedence,
+            "computed_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            "orders_seen": seen[0] if seen else 0,
+            "orders_attributed": counts[0] if counts else 0,
+            "is_default": bool(is_default),
+        },
+        update=["computed_at", "orders_seen", "orders_attributed"],
+        set_sql={"is_default": "attribution_models.is_default OR excluded.is_default"},
     )
     return {"model_id": model.model_id, "orders_attributed": int(counts[0]) if counts else 0}
 
@@ -235,14 +302,28 @@ def default_model_id(cur: duckdb.DuckDBPyConnection) -> str:
     return str(row[0]) if row else DEFAULT_MODEL.model_id
 
 
-def refresh_attribution(store: Store, *, brand_ids: list[int] | None = None) -> list[dict[str, object]]:
-    """Re-run every registered model (the default one at least), in one transaction per model."""
+def refresh_attribution(
+    store: Store,
+    *,
+    brand_ids: list[int] | None = None,
+    order_ids: Sequence[int] | None = None,
+    customer_ids: Sequence[int] | None = None,
+) -> list[dict[str, object]]:
+    """Re-run every registered model (the default one at least), in one transaction per model.
+
+    After a sync or an import, pass the ``order_ids`` it inserted or changed: only those orders and their
+    customers' orders are re-attributed (see :func:`run_attribution`), which equals a full rebuild.
+    """
     with store.connect() as cur:
         models = registered_models(cur) or [DEFAULT_MODEL]
     results = []
     for model in models:
         with store.transaction() as cur:
-            results.append(run_attribution(cur, model, brand_ids=brand_ids))
+            results.append(
+                run_attribution(
+                    cur, model, brand_ids=brand_ids, order_ids=order_ids, customer_ids=customer_ids
+                )
+            )
     return results
 
 

@@ -470,6 +470,11 @@ def leakage_flags(
         LEFT JOIN customers cu ON cu.customer_id = o.customer_id
         WHERE NOT o.is_test AND NOT o.is_cancelled AND o.promo_code IS NOT NULL
           AND (k.start_date IS NULL OR o.ordered_at >= k.start_date)  -- redemptions since the campaign began
+          -- the same rows, read cheaply: only the codes' brands, and (orders are stored in time order) only
+          -- from the earliest campaign start on when every code's campaign has one
+          AND o.brand_id IN (SELECT brand_id FROM codes)
+          AND o.ordered_at >= coalesce((SELECT min(start_date) FROM codes
+                                        HAVING count(*) = count(start_date)), TIMESTAMP '0001-01-01')
     ),
     clicked AS (
         SELECT DISTINCT deal_id, visitor_key FROM link_clicks WHERE deal_id IN (SELECT deal_id FROM codes)
@@ -484,7 +489,11 @@ def leakage_flags(
         SELECT k.deal_id, sum(coalesce(p.views, s.followers * 0.3)) AS reach
         FROM codes k JOIN accounts a ON a.influencer_id = k.influencer_id
         JOIN posts p ON p.account_id = a.account_id AND p.campaign_id = k.campaign_id
-        ASOF LEFT JOIN account_snapshots s ON s.account_id = p.account_id AND p.posted_at::DATE >= s.snapshot_date
+        ASOF LEFT JOIN (  -- only the codes' creators' snapshots: the ASOF join sorts its whole right side
+            SELECT account_id, snapshot_date, followers FROM account_snapshots
+            WHERE account_id IN (SELECT account_id FROM accounts
+                                 WHERE influencer_id IN (SELECT influencer_id FROM codes))
+        ) s ON s.account_id = p.account_id AND p.posted_at::DATE >= s.snapshot_date
         GROUP BY k.deal_id
     )
     SELECT k.deal_id, k.campaign_id, k.campaign, k.influencer_id, k.influencer, k.code,
@@ -520,10 +529,11 @@ def leakage_evidence(con: duckdb.DuckDBPyConnection, deal_id: int) -> pl.DataFra
         SELECT o.order_id, o.external_order_id, o.ordered_at, o.promo_code, o.referrer, o.gross
         FROM promo_codes pc JOIN orders o ON o.brand_id = pc.brand_id AND upper(o.promo_code) = pc.code
         LEFT JOIN customers cu ON cu.customer_id = o.customer_id
-        WHERE pc.deal_id = ? AND NOT o.is_test AND NOT o.is_cancelled
+        WHERE pc.deal_id = ? AND NOT o.is_test AND NOT o.is_cancelled AND o.promo_code IS NOT NULL
+          AND o.brand_id IN (SELECT brand_id FROM promo_codes WHERE deal_id = ?)  -- one brand's orders only
           AND regexp_matches(lower(coalesce(o.referrer, '')), ?)
           AND NOT EXISTS (SELECT 1 FROM link_clicks k WHERE k.deal_id = pc.deal_id AND k.visitor_key = cu.customer_key)
         ORDER BY o.ordered_at
         """,
-        [deal_id, coupon_pattern],
+        [deal_id, deal_id, coupon_pattern],
     ).pl()

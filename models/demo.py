@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import polars as pl
 
@@ -336,8 +337,12 @@ def _pick(rng: np.random.Generator, items: list, n: int, p: np.ndarray | None = 
 def _segment_cumsum(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Cumulative sums that restart at every segment (segments given by their lengths)."""
     total = np.cumsum(values)
-    starts = np.repeat(np.cumsum(counts) - counts, counts)
-    offset = np.where(starts > 0, total[np.maximum(starts - 1, 0)], 0.0)
+    # per segment, not per value: two arrays of the values' size, not five
+    starts = np.cumsum(counts) - counts
+    offset = np.repeat(np.where(starts > 0, total[np.maximum(starts - 1, 0)], 0.0), counts)
+    if total.dtype.kind == "f":
+        total -= offset
+        return total
     return total - offset
 
 
@@ -976,6 +981,9 @@ def generate_demo(
     from models.demo_comments import add_demo_comments  # audience voice (issue 10): comments, brand mentions
 
     add_demo_comments(frames, seed=seed, end=end)
+    from models.demo_people import add_demo_people  # who sees what (issue 7): shortlists, consent ledger
+
+    add_demo_people(frames, seed=seed, end=end)
     return frames
 
 
@@ -1138,15 +1146,20 @@ def _customers_and_orders(
     p_drop = rng.beta(1.1, 16.0, nc)
     n_repeat = np.minimum(rng.geometric(p_drop), 400)  # BG/NBD: dropout only after a repeat purchase
     rep_c = np.repeat(np.arange(nc), n_repeat)
-    gaps = rng.exponential(1.0, rep_c.size) / lam[rep_c]
-    rep_t = first_t[rep_c] + _segment_cumsum(gaps, n_repeat)
+    gaps = rng.exponential(1.0, rep_c.size)
+    gaps /= lam[rep_c]
+    rep_t = _segment_cumsum(gaps, n_repeat)
+    del gaps
+    rep_t += first_t[rep_c]
     alive = rep_t < days
     rep_c, rep_t = rep_c[alive], rep_t[alive]
+    del alive  # at the large scale every array of orders is ~160 MB: free each once it is used
 
     o_cust = np.concatenate([np.arange(nc), rep_c])
     o_t = np.concatenate([first_t, rep_t])
     o_first = np.concatenate([np.ones(nc, bool), np.zeros(rep_c.size, bool)])
     no = o_cust.size
+    del rep_c, rep_t
     # order channel: first orders keep the customer's channel; repeats are baseline, 8 % of influencer-won
     # customers reuse their creator's code
     o_channel = np.where(o_first, channel[o_cust], 0).astype(np.int8)
@@ -1157,6 +1170,7 @@ def _customers_and_orders(
         & (rng.random(no) < 0.08)
     )
     o_channel[reuse] = 1
+    del reuse
     o_deal = np.where(o_channel > 0, cust_deal[o_cust], -1)
     o_brand = cust_brand[o_cust]
     # some repeat buyers answer another creator of the same brand: the code of the brand's latest sponsored
@@ -1179,6 +1193,7 @@ def _customers_and_orders(
     tod = (rng.normal(19.5, 4.0, no) % 24) / 24.0
     o_ts = day0.astype("datetime64[s]") + (np.floor(o_t) * 86400 + tod * 86400).astype("timedelta64[s]")
     o_ts = np.minimum(o_ts, end_ts)
+    del tod, o_t
 
     # --- money: Gamma-Gamma-like spend per customer, discounts, refunds -----------------------------------------
     p_shape, q_shape = 6.0, 4.0
@@ -1187,9 +1202,11 @@ def _customers_and_orders(
     subtotal = np.maximum(5.0, rng.gamma(p_shape, 1 / nu[o_cust]))
     base_source = rng.choice(len(_BASELINE_SOURCES), no, p=[s[3] for s in _BASELINE_SOURCES])
     sitewide = (o_channel == 0) & o_first & (rng.random(no) < 0.06)
+    del o_first
     pct = np.where(np.isin(o_channel, [1, 4]), code_pct[np.maximum(o_deal, 0)], np.where(sitewide, 10, 0))
     discount = np.round(subtotal * pct / 100.0, 2)
     gross = np.round(subtotal - discount, 2)
+    del pct, subtotal
     is_cancelled = rng.random(no) < 0.012
     refund_kind = rng.random(no)
     refunded = np.where(
@@ -1197,6 +1214,7 @@ def _customers_and_orders(
         gross,
         np.where(refund_kind < 0.05, np.round(gross * rng.uniform(0.2, 0.6, no), 2), 0.0),
     )
+    del refund_kind
     is_test = rng.random(no) < 0.001
     cogs = np.round(gross * rng.uniform(0.28, 0.45, no), 2)
 
@@ -1209,25 +1227,28 @@ def _customers_and_orders(
     coupon_pick = rng.integers(0, len(_COUPON_SITES), no)[order].astype(np.int8)
     platform_ref = rng.random(no)[order] < 0.4
     sorted_cols = {
-        "brand_id": (o_brand[order] + 1).astype(np.int32),
-        "customer_idx": o_cust[order],
-        "ordered_at": o_ts[order].astype("datetime64[us]"),
-        "gross": gross[order],
-        "discount": discount[order],
-        "refunded": refunded[order],
-        "cost_of_goods": cogs[order],
-        "channel": o_channel[order],
-        "deal_idx": o_deal[order],
-        "base_source": base_source[order],
-        "sitewide": sitewide[order],
-        "is_test": is_test[order],
-        "is_cancelled": is_cancelled[order],
-        "path": path_pick,
-        "coupon_site": coupon_pick,
-        "platform_ref": platform_ref,
+        "brand_id": o_brand,
+        "customer_idx": o_cust,
+        "ordered_at": o_ts,
+        "gross": gross,
+        "discount": discount,
+        "refunded": refunded,
+        "cost_of_goods": cogs,
+        "channel": o_channel,
+        "deal_idx": o_deal,
+        "base_source": base_source,
+        "sitewide": sitewide,
+        "is_test": is_test,
+        "is_cancelled": is_cancelled,
     }
-    del o_t, o_ts, o_cust, o_brand, o_channel, o_deal, gross, discount, refunded, cogs, base_source, sitewide
-    del is_test, is_cancelled, subtotal, tod, order
+    del o_brand, o_cust, o_ts, gross, discount, refunded, cogs, o_channel, o_deal, base_source, sitewide
+    del is_test, is_cancelled
+    for name in list(sorted_cols):  # one column at a time: the unsorted copy is freed as the sorted one lands
+        sorted_cols[name] = sorted_cols[name][order]
+    del order
+    sorted_cols["brand_id"] = (sorted_cols["brand_id"] + 1).astype(np.int32)
+    sorted_cols["ordered_at"] = sorted_cols["ordered_at"].astype("datetime64[us]")
+    sorted_cols.update(path=path_pick, coupon_site=coupon_pick, platform_ref=platform_ref)
     deal_lookup = pl.DataFrame(
         {
             "deal_idx": np.arange(nd),
@@ -1285,7 +1306,12 @@ def _customers_and_orders(
             }
         )
         .join(deal_lookup, on="deal_idx", how="left", maintain_order="left")
-        .join(customers.select("customer_idx", "customer_key"), on="customer_idx", how="left", maintain_order="left")
+        .join(
+            customers.select("customer_idx", "customer_key"),
+            on="customer_idx",
+            how="left",
+            maintain_order="left",
+        )
     )
     converting = link.select(
         brand_id="brand_id",
@@ -1537,39 +1563,68 @@ def load_frames(
     replace: bool = False,
     progress: Progress | None = None,
 ) -> dict[str, int]:
-    """Write the frames into the store in one transaction (all or nothing); return rows per table.
+    """Write the frames into the store, all or nothing; return rows per table.
 
-    Frames are taken out of ``frames`` as they are written, so memory is freed table by table; an
-    :class:`OrderChunks` is written one chunk at a time.
+    Frames are taken out of ``frames`` as they are written, so memory is freed table by table. An
+    :class:`OrderChunks` is written last, one chunk per transaction: DuckDB keeps a transaction's rows in
+    memory until it commits, so 20M orders in one transaction would hold gigabytes. If a chunk fails, every
+    table is emptied again before the error is raised (all or nothing, as with one transaction).
     """
     counts: dict[str, int] = {}
+    chunked = {t: frames.pop(t) for t in list(frames) if isinstance(frames[t], OrderChunks)}
     with store.transaction() as cur:
-        existing = cur.execute(
-            "SELECT (SELECT count(*) FROM influencers) + (SELECT count(*) FROM orders)"
-        ).fetchone()
-        if existing and existing[0] and not replace:
-            raise DemoRefusedError(
-                f"The store {store.path} already holds data. Use `triad demo --replace` to overwrite it with the "
-                "demo workspace, or `--db OTHER.duckdb` to build the demo in another file."
-            )
-        tables = [t for t in TABLES if t in frames]
-        for table in TABLES:
-            cur.execute(f'DELETE FROM "{table}"')  # noqa: S608 - fixed table names
-        for i, table in enumerate(tables):
-            if progress:
-                progress(f"loading {table}", i / len(tables))
-            source = frames.pop(table)
-            counts[table] = source.height
-            name = f"_demo_{table}"
-            for frame in [source] if isinstance(source, pl.DataFrame) else source:
-                cur.register(name, frame.to_arrow())
-                try:
-                    cur.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM "{name}"')  # noqa: S608
-                finally:
-                    cur.unregister(name)
+        _load_tables(cur, store, frames, counts, replace=replace, progress=progress)
+    try:
+        for table, chunks in chunked.items():
+            counts[table] = chunks.height
+            for frame in chunks:
+                with store.transaction() as cur:
+                    _insert_frame(cur, table, frame)
                 del frame
-            del source
+    except BaseException:
+        with store.transaction() as cur:
+            for table in TABLES:
+                cur.execute(f'DELETE FROM "{table}"')  # noqa: S608 - fixed table names
+        raise
     return counts
+
+
+def _insert_frame(cur: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    name = f"_demo_{table}"
+    cur.register(name, frame.to_arrow())
+    try:
+        cur.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM "{name}"')  # noqa: S608 - fixed table names
+    finally:
+        cur.unregister(name)
+
+
+def _load_tables(
+    cur: duckdb.DuckDBPyConnection,
+    store: Store,
+    frames: dict[str, pl.DataFrame | OrderChunks],
+    counts: dict[str, int],
+    *,
+    replace: bool,
+    progress: Progress | None,
+) -> None:
+    existing = cur.execute(
+        "SELECT (SELECT count(*) FROM influencers) + (SELECT count(*) FROM orders)"
+    ).fetchone()
+    if existing and existing[0] and not replace:
+        raise DemoRefusedError(
+            f"The store {store.path} already holds data. Use `triad demo --replace` to overwrite it with the "
+            "demo workspace, or `--db OTHER.duckdb` to build the demo in another file."
+        )
+    tables = [t for t in TABLES if t in frames]
+    for table in TABLES:
+        cur.execute(f'DELETE FROM "{table}"')  # noqa: S608 - fixed table names
+    for i, table in enumerate(tables):
+        if progress:
+            progress(f"loading {table}", i / len(tables))
+        frame = frames.pop(table)
+        counts[table] = frame.height
+        _insert_frame(cur, table, frame)
+        del frame
 
 
 def build_demo(

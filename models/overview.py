@@ -354,31 +354,7 @@ def overview_kpis(
             _only(params, "brands", "cur_start", "cur_end_x", "prev_start", "prev_end_x"),
         ).fetchone()
         model_id = default_model_id(cur)
-        spend_rows = cur.execute(
-            f"""
-            WITH fees AS (
-                SELECT d.currency,
-                       sum(d.fee + d.product_cost) FILTER (WHERE {_DEAL_START} <= $cur_end AND {_DEAL_END} >= $cur_start)
-                           AS cur,
-                       sum(d.fee + d.product_cost) FILTER (WHERE {_DEAL_START} <= $prev_end AND {_DEAL_END} >= $prev_start)
-                           AS prev
-                {_SPEND_DEALS}
-                GROUP BY d.currency
-            ),
-            commission AS (
-                SELECT d.currency,
-                       sum(d.commission_rate * a.revenue) FILTER (WHERE a.ordered_at >= $cur_start) AS cur,
-                       sum(d.commission_rate * a.revenue) FILTER (WHERE a.ordered_at < $prev_end_x) AS prev
-                {_COMMISSION_ORDERS}
-                  AND a.ordered_at >= $prev_start AND a.ordered_at < $cur_end_x
-                GROUP BY d.currency
-            )
-            SELECT currency, sum(cur)::DECIMAL(18, 2), sum(prev)::DECIMAL(18, 2)
-            FROM (SELECT * FROM fees UNION ALL SELECT * FROM commission)
-            GROUP BY currency
-            """,  # noqa: S608
-            {"model": model_id, **params},
-        ).fetchall()
+        spend_rows = _spend_rows(cur, model_id, params)
 
     orders_row = (sum(r[1] for r in order_rows), sum(r[2] for r in order_rows))
     kpis = (
@@ -390,6 +366,36 @@ def overview_kpis(
         _count_kpi("new_customers", "New customers", new_customers),
     )
     return OverviewKpis(period, period.previous(), kpis)
+
+
+def _spend_rows(cur: duckdb.DuckDBPyConnection, model_id: str, params: dict[str, object]) -> list[tuple]:
+    """Spend per currency in the period and the previous one: committed deals' fees and product costs over
+    their running dates, plus commission on their attributed revenue."""
+    return cur.execute(
+        f"""
+        WITH fees AS (
+            SELECT d.currency,
+                   sum(d.fee + d.product_cost) FILTER (WHERE {_DEAL_START} <= $cur_end AND {_DEAL_END} >= $cur_start)
+                       AS cur,
+                   sum(d.fee + d.product_cost) FILTER (WHERE {_DEAL_START} <= $prev_end AND {_DEAL_END} >= $prev_start)
+                       AS prev
+            {_SPEND_DEALS}
+            GROUP BY d.currency
+        ),
+        commission AS (
+            SELECT d.currency,
+                   sum(d.commission_rate * a.revenue) FILTER (WHERE a.ordered_at >= $cur_start) AS cur,
+                   sum(d.commission_rate * a.revenue) FILTER (WHERE a.ordered_at < $prev_end_x) AS prev
+            {_COMMISSION_ORDERS}
+              AND a.ordered_at >= $prev_start AND a.ordered_at < $cur_end_x
+            GROUP BY d.currency
+        )
+        SELECT currency, sum(cur)::DECIMAL(18, 2), sum(prev)::DECIMAL(18, 2)
+        FROM (SELECT * FROM fees UNION ALL SELECT * FROM commission)
+        GROUP BY currency
+        """,  # noqa: S608
+        {"model": model_id, **params},
+    ).fetchall()
 
 
 def _only(params: dict[str, object], *keys: str) -> dict[str, object]:
@@ -630,9 +636,9 @@ def influencer_results(
     """Attributed revenue, ROAS and customers won by influencers in the period (and the one before)."""
     period = Period(start, end)
     params = _period_params(brand_ids, period)
-    kpis = overview_kpis(source, brand_ids, start, end)
     with _cursor(source) as cur:
         model_id = default_model_id(cur)
+        spend_rows = _spend_rows(cur, model_id, params)  # the Spend KPI's figures, without the other KPIs
         rows = cur.execute(
             f"""
             SELECT c.currency,
@@ -667,7 +673,8 @@ def influencer_results(
         for currency, cur_, prev, _, _ in sorted(rows, key=lambda r: r[0])
         if (cur_ or 0) or (prev or 0)
     )
-    spend = {v.currency: v for v in kpis["spend"].values}
+    spend_kpi = _money_kpi("spend", "Spend", spend_rows)
+    spend = {v.currency: v for v in spend_kpi.values}
     roas: dict[str, tuple[float | None, float | None]] = {}
     for value in revenue:
         paid = spend.get(value.currency)

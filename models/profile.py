@@ -277,8 +277,10 @@ def post_engagement(
         ),
         with_followers AS (
             SELECT p.*, s.followers, s.snapshot_date AS followers_date
-            FROM p ASOF LEFT JOIN account_snapshots s
-              ON p.account_id = s.account_id AND CAST(p.posted_at AS DATE) >= s.snapshot_date
+            FROM p ASOF LEFT JOIN (  -- only the scope's snapshots: the ASOF join sorts its whole right side
+                SELECT account_id, snapshot_date, followers FROM account_snapshots
+                WHERE account_id IN (SELECT account_id FROM acc)
+            ) s ON p.account_id = s.account_id AND CAST(p.posted_at AS DATE) >= s.snapshot_date
         ),
         ranked AS (
             SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY posted_at DESC, post_id DESC) AS window_rank
@@ -440,6 +442,67 @@ def _summarise(posts: pl.DataFrame, key: str) -> pl.DataFrame:
     )
 
 
+RECENT_SNAPSHOT_DAYS = 14  # a snapshot this close before a target date is the one an ASOF join would pick
+
+
+def _snapshots_at(
+    con: duckdb.DuckDBPyConnection, scope: str, params: list[object], targets: list[object], values: str
+) -> pl.DataFrame:
+    """Each account in scope at each (lag, target date): the latest snapshot on or before that date.
+
+    An ASOF join sorts its whole right side (millions of snapshots); first it runs against the snapshots of the
+    few days before each target, which hold the answer whenever the account has a snapshot that recent. The
+    rows without one are joined again against every snapshot of their accounts, so the result is exact.
+    """
+    sql = """
+        WITH acc AS (
+            SELECT a.account_id, a.influencer_id, a.platform, a.handle FROM accounts a {scope}
+        ),
+        targets AS (
+            SELECT acc.*, t.lag_days, t.target_date FROM acc CROSS JOIN (VALUES {values}) t(lag_days, target_date)
+            {only}
+        ),
+        snaps AS (
+            SELECT s.account_id, s.snapshot_date, s.followers, s.following FROM account_snapshots s
+            WHERE s.account_id IN (SELECT account_id FROM targets) {recent}
+        )
+        SELECT targets.account_id, targets.influencer_id, targets.platform, targets.handle, targets.lag_days,
+               targets.target_date, s.snapshot_date, s.followers, s.following
+        FROM targets ASOF LEFT JOIN snaps s
+          ON targets.account_id = s.account_id AND targets.target_date >= s.snapshot_date
+    """
+    dates = sorted({d for d in targets[1::2]})
+    recent = (
+        "AND ("
+        + " OR ".join(f"s.snapshot_date BETWEEN ?::DATE - {RECENT_SNAPSHOT_DAYS} AND ?::DATE" for _ in dates)
+        + ")"
+    )
+    first = con.execute(
+        sql.format(scope=scope, values=values, only="", recent=recent),  # noqa: S608 - fixed fragments
+        params + targets + [d for d in dates for _ in (0, 1)],
+    ).pl()
+    fresh = pl.col("snapshot_date") >= pl.col("target_date") - pl.duration(days=RECENT_SNAPSHOT_DAYS)
+    good = first.filter(fresh.fill_null(False))
+    missing = first.filter(~fresh.fill_null(False)).select("account_id").unique()
+    if missing.height:
+        con.register("_stale_accounts", missing.to_arrow())
+        try:
+            rest = con.execute(
+                sql.format(  # noqa: S608 - fixed fragments
+                    scope=scope,
+                    values=values,
+                    only="WHERE acc.account_id IN (SELECT account_id FROM _stale_accounts)",
+                    recent="",
+                ),
+                params + targets,
+            ).pl()
+        finally:
+            con.unregister("_stale_accounts")
+        keys = ["account_id", "lag_days"]
+        good = pl.concat([good.join(rest.select(keys), on=keys, how="anti"), rest])
+    return good.drop("target_date")
+
+
 def _account_followers(con: duckdb.DuckDBPyConnection, filters: Filters, day: dt.date) -> pl.DataFrame:
     """Per account in scope: followers and following as of ``day`` and followers 30 and 90 days before."""
     scope, params = _account_scope(filters)
@@ -448,21 +511,7 @@ def _account_followers(con: duckdb.DuckDBPyConnection, filters: Filters, day: dt
     targets: list[object] = []
     for lag in lags:
         targets += [lag, day - dt.timedelta(days=lag)]
-    long = con.execute(
-        f"""
-        WITH acc AS (
-            SELECT a.account_id, a.influencer_id, a.platform, a.handle FROM accounts a {scope}
-        ),
-        targets AS (
-            SELECT acc.*, t.lag_days, t.target_date FROM acc CROSS JOIN (VALUES {values}) t(lag_days, target_date)
-        )
-        SELECT targets.account_id, targets.influencer_id, targets.platform, targets.handle, targets.lag_days,
-               s.snapshot_date, s.followers, s.following
-        FROM targets ASOF LEFT JOIN account_snapshots s
-          ON targets.account_id = s.account_id AND targets.target_date >= s.snapshot_date
-        """,  # noqa: S608 - scope from Filters.where with ? parameters
-        params + targets,
-    ).pl()
+    long = _snapshots_at(con, scope, params, targets, values)
     base = long.filter(pl.col("lag_days") == 0).select(
         "account_id",
         "influencer_id",

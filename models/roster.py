@@ -1009,6 +1009,15 @@ def merge_influencers(
         "SELECT interaction_id FROM interactions WHERE influencer_id = ? ORDER BY 1", [duplicate_id]
     )
     move("interactions", "interaction_id", interaction_ids, "influencer_id", duplicate_id, int(survivor_id))
+    # the consent ledger (append-only) follows the person; a brand's shortlist keeps one row per influencer
+    consent_ids = ids("SELECT consent_id FROM consents WHERE influencer_id = ? ORDER BY 1", [duplicate_id])
+    move("consents", "consent_id", consent_ids, "influencer_id", duplicate_id, int(survivor_id))
+    cur.execute(
+        "INSERT INTO shortlists BY NAME SELECT * REPLACE (? AS influencer_id) FROM shortlists s "
+        "WHERE s.influencer_id = ? AND s.brand_id NOT IN (SELECT brand_id FROM shortlists WHERE influencer_id = ?)",
+        [survivor_id, duplicate_id, survivor_id],
+    )
+    cur.execute("DELETE FROM shortlists WHERE influencer_id = ?", [duplicate_id])
 
     # the survivor's own fields: fill the empty ones, unite tags, append notes, merge custom fields
     filled: dict[str, object] = {}

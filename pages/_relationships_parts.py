@@ -47,8 +47,7 @@ def load_settings(path: str, version: tuple[int, ...]) -> dict[str, object]:
 
 @st.cache_data(**shared.CACHE)
 def load_segments(path: str, version: tuple[int, ...], filters: Filters, churn_days: int) -> pl.DataFrame:
-    with _cursor(path) as cur:
-        return customers.segment_summary(cur, filters, churn_days=churn_days)
+    return load_rfm_views(path, version, filters, churn_days)[0]
 
 
 @dataclass(frozen=True)
@@ -63,11 +62,19 @@ class ChurnView:
 
 @st.cache_data(**shared.CACHE)
 def load_churn(path: str, version: tuple[int, ...], filters: Filters, churn_days: int) -> ChurnView:
+    return load_rfm_views(path, version, filters, churn_days)[1]
+
+
+@st.cache_data(**shared.CACHE)
+def load_rfm_views(
+    path: str, version: tuple[int, ...], filters: Filters, churn_days: int
+) -> tuple[pl.DataFrame, ChurnView]:
+    """Segments and churn risk from one RFM pass (the scored customers themselves are not cached)."""
     with _cursor(path) as cur:
-        scored = customers.rfm(cur, filters, churn_days=churn_days)
+        scored = customers.rfm_segments(cur, filters, churn_days=churn_days)
     risky = scored.filter(pl.col("at_risk_of_churning"))
     top = risky.sort(["monetary_total", "customer_id"], descending=[True, False]).head(CHURN_LIST_ROWS)
-    return ChurnView(risky.height, scored.height, filters.end, top)
+    return customers.summarise_segments(scored), ChurnView(risky.height, scored.height, filters.end, top)
 
 
 @st.cache_data(**shared.CACHE)

@@ -15,9 +15,28 @@ EXPECTED_UNITS = {
     "load.triad_rows_per_s": "rows/s",
     "load.duckdb_floor_rows_per_s": "rows/s",
     "load.triad_over_floor": "ratio",
+    "load.chunk_build_seconds": "s",
     "sync.shopify_rest.orders": "rows",
     "sync.shopify_rest.rows_per_s": "rows/s",
     "baseline.geomean_pandas_over_triad": "x",
+    "incremental.attribution_after_sync_s": "s",
+    **{
+        f"engines.{case}.{figure}": unit
+        for case in (
+            "campaign_summary",
+            "er_per_influencer",
+            "rfm_biggest_brand",
+            "overlap_top50",
+            "conversions_per_day",
+        )
+        for figure, unit in (
+            ("triad_s", "s"),
+            ("duckdb_s", "s"),
+            ("polars_s", "s"),
+            ("triad_over_fastest", "ratio"),
+            ("results_agree", "bool"),
+        )
+    },
     **{
         f"baseline.{case}.{figure}": unit
         for case in ("campaign_summary", "er_per_influencer", "rfm_biggest_brand")
@@ -35,7 +54,7 @@ EXPECTED_UNITS = {
 def test_suite_writes_every_figure_with_its_unit(tmp_path: Path) -> None:
     out = tmp_path / "out.json"
     argv = ["--demo-scale", "0.02", "--db", str(tmp_path / "tiny.duckdb"), "--repeat", "1"]
-    argv += ["--only", "load,baseline,sync", "--sync-orders", "300", "--json", str(out)]
+    argv += ["--only", "load,engines,baseline,incremental,sync", "--sync-orders", "300", "--json", str(out)]
     assert main(argv) == 0
 
     document = json.loads(out.read_text())

@@ -26,9 +26,11 @@ from models.customers import (
     definition,
     predictive_clv,
     rfm,
+    rfm_segments,
     segment_grid,
     segment_of,
     segment_summary,
+    summarise_segments,
 )
 from models.filters import Filters
 from models.store import get_store, migrate
@@ -426,3 +428,47 @@ def test_invariants_on_random_orders(
     for _, cohort in cohorts.group_by("cohort_month"):
         missing = cohort.sort("months_since_first")["retention"].is_null().to_list()
         assert missing == sorted(missing)
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [Filters(), Filters(start=dt.date(2026, 8, 1), end=dt.date(2026, 10, 31)), Filters(brand_ids=(1,))],
+)
+def test_rfm_segments_scores_like_rfm(demo_con: duckdb.DuckDBPyConnection, filters: Filters) -> None:
+    """The relationships page's cheaper pass (R and F from distinct values) gives rfm's very rows."""
+    full = rfm(demo_con, filters, churn_days=45)
+    fast = rfm_segments(demo_con, filters, churn_days=45)
+    assert fast.height > 0
+    assert_frame_equal(fast, full.select(fast.columns))
+    assert_frame_equal(summarise_segments(fast), segment_summary(demo_con, filters, churn_days=45))
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        Filters(start=dt.date(2026, 8, 1), end=dt.date(2026, 10, 31)),
+        Filters(start=dt.date(2026, 3, 15)),
+        Filters(start=dt.date(2026, 6, 1), end=dt.date(2026, 6, 30), brand_ids=(1, 2)),
+    ],
+)
+def test_cohorts_from_a_start_date_match_first_orders_over_all_history(
+    demo_con: duckdb.DuckDBPyConnection, filters: Filters
+) -> None:
+    """With a start date the cohorts are found from the range's orders; they are the customers whose first
+    valid order over all history falls in the range, as without the shortcut."""
+    fast = cohort_retention(demo_con, filters)
+    brands = "" if filters.brand_ids is None else f"AND brand_id IN {tuple(filters.brand_ids)}"
+    end = filters.end or dt.date(9999, 1, 1)
+    sizes = demo_con.execute(
+        f"""
+        SELECT date_trunc('month', min(ordered_at))::DATE AS cohort_month
+        FROM orders WHERE NOT is_test AND NOT is_cancelled AND customer_id IS NOT NULL {brands}
+        GROUP BY customer_id
+        HAVING min(ordered_at) >= ? AND min(ordered_at) < ?
+        """,  # noqa: S608 - test constants
+        [filters.start, end + dt.timedelta(days=1)],
+    ).pl()
+    expected = sizes.group_by("cohort_month").agg(cohort_size=pl.len()).sort("cohort_month")
+    got = fast.select("cohort_month", "cohort_size").unique().sort("cohort_month")
+    assert got.height > 0
+    assert_frame_equal(got, expected, check_dtypes=False)

@@ -253,3 +253,25 @@ def test_leaked_codes_come_from_coupon_sites_without_clicks(scale1: dict[str, pl
         f["orders"].filter(pl.col("utm_medium") == "influencer").join(f["customers"], on="customer_id")
     )
     assert link_keys["customer_key"].is_in(f["link_clicks"]["visitor_key"].implode()).mean() > 0.99
+
+
+def test_orders_in_chunks_are_the_same_orders(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The large scale builds orders a slice at a time; slicing changes neither the rows nor their order,
+    and loading chunk by chunk writes them all."""
+    import models.demo as demo
+
+    whole = generate_demo(0.05, 3, end_date=END)["orders"]
+    monkeypatch.setattr(demo, "ORDER_CHUNK_ROWS", 997)
+    frames = generate_demo(0.05, 3, end_date=END, chunked=True)
+    chunks = frames["orders"]
+    assert isinstance(chunks, demo.OrderChunks) and len(chunks) > 2
+    assert [c.height for c in chunks][:-1] == [997] * (len(chunks) - 1)
+    assert_frame_equal(chunks.collect(), whole)
+    store = get_store(tmp_path / "chunked.duckdb")
+    counts = demo.load_frames(store, frames)
+    with store.connect() as cur:
+        stored = cur.execute("SELECT * FROM orders ORDER BY order_id").pl()
+    store.close()
+    assert counts["orders"] == whole.height == stored.height
+    assert stored["order_id"].to_list() == whole["order_id"].to_list()
+    assert stored["gross"].cast(pl.Float64).sum() == pytest.approx(whole["gross"].cast(pl.Float64).sum())
