@@ -230,6 +230,7 @@ class OrderWrite:
     customers: TableCounts = field(default_factory=TableCounts)
     contacts_written: int = 0
     contacts_skipped: str | None = None  # why clear contact data was not kept although asked for
+    order_ids: list[int] = field(default_factory=list)  # the orders inserted or changed (to re-attribute)
 
 
 def with_customers(frame: pl.DataFrame, *, brand_id: int, source: str, secret: bytes) -> pl.DataFrame:
@@ -365,8 +366,10 @@ def write_orders(
     old = existing_rows(cur, "orders", orders.select("order_id"), columns)
     compare = [c for c in columns if c != "order_id"]
     new, changed, unchanged = split_changes(orders, old, ["order_id"], compare)
-    upsert(cur, "orders", pl.concat([new, changed]), ["order_id"])
+    written = pl.concat([new, changed])
+    upsert(cur, "orders", written, ["order_id"])
     result.orders = TableCounts(new.height, changed.height, unchanged)
+    result.order_ids = written["order_id"].to_list()
     return result
 
 
@@ -408,6 +411,7 @@ class SyncResult:
     customers: TableCounts = field(default_factory=TableCounts)
     run_id: int | None = None
     error_kind: str | None = None
+    order_ids: list[int] = field(default_factory=list, repr=False)  # inserted or changed: re-attributed
 
     @property
     def ok(self) -> bool:
@@ -532,6 +536,7 @@ def sync_orders(
             )
             written = write_orders(cur, frame, brand_id=result.brand_id, source=connector, secret=secret)
             result.orders, result.customers = written.orders, written.customers
+            result.order_ids = written.order_ids
             newest = fetched.cursor
             result.cursor = max(filter(None, (cursor, newest)), default=None)
             if result.cursor is not None and result.cursor != cursor:  # the cursor only moves forward
@@ -593,7 +598,7 @@ def sync_orders(
         from models.attribution import refresh_attribution
 
         progress("attributing", 0.95)
-        refresh_attribution(store, brand_ids=[result.brand_id])
+        refresh_attribution(store, order_ids=result.order_ids)  # incremental: these orders and their customers
     progress("done", 1.0)
     return result
 

@@ -196,7 +196,8 @@ def import_file(
         from models.attribution import refresh_attribution
 
         progress("attributing orders", 0.9)
-        refresh_attribution(store, brand_ids=sorted(set(result.brand_ids)))
+        # incremental: only the orders written and their customers' orders (equals a full rebuild)
+        refresh_attribution(store, order_ids=result.order_ids)
     progress("done", 1.0)
     log.info("%s", result.summary())
     return result

@@ -836,6 +836,7 @@ def load_orders(cur: duckdb.DuckDBPyConnection, parsed: ParsedTable, ctx: LoadCo
             ctx.result.warnings.append(f"Customers' contact data: {written.contacts_skipped}.")
         if written.orders.written:
             ctx.result.brand_ids.append(brand_id)
+            ctx.result.order_ids.extend(written.order_ids)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -60,6 +60,7 @@ class ImportResult:
     custom_columns: list[str] = field(default_factory=list)
     run_id: int | None = None
     brand_ids: list[int] = field(default_factory=list)
+    order_ids: list[int] = field(default_factory=list, repr=False)  # inserted or changed orders
     _rejected_rows: list[dict[str, str]] = field(default_factory=list, repr=False)
     _headers: list[str] = field(default_factory=list, repr=False)
 
