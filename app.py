@@ -43,9 +43,6 @@ st.set_page_config(layout="wide", page_title="Triad", page_icon=":material/hub:"
 if LEGACY_RUN:
     st.rerun()
 
-# Sign-in first: nothing below runs for someone who is not signed in (pages/_auth.py).
-scope = _auth.require_sign_in()
-
 # Sections of the navigation: (file, title, icon, roles). A screen is listed once its file exists (so one
 # being built on a branch never shows as a broken entry) and only to the roles that may open it: st.navigation
 # refuses any page it was not given, whatever the URL says.
@@ -73,15 +70,26 @@ SECTIONS: dict[str, list[tuple[str, str, str, tuple[str, ...]]]] = {
     ],
 }
 HERE = Path(__file__).resolve().parent
-PAGES: dict[str, list[st.Page]] = {}
-for section, entries in SECTIONS.items():
-    pages = [
-        st.Page(path, title=title, icon=icon, default=path == "pages/overview.py")
-        for path, title, icon, roles in entries
-        if scope.role in roles and (HERE / path).exists()
-    ]
-    if pages:
-        PAGES[section] = pages
+
+
+def pages_for(role: str | None) -> dict[str, list[st.Page]]:
+    """The navigation of a role (None: every page, for the hidden navigation of the sign-in page)."""
+    found: dict[str, list[st.Page]] = {}
+    for section, entries in SECTIONS.items():
+        pages = [
+            st.Page(path, title=title, icon=icon, default=path == "pages/overview.py")
+            for path, title, icon, roles in entries
+            if (role is None or role in roles) and (HERE / path).exists()
+        ]
+        if pages:
+            found[section] = pages
+    return found
+
+
+# Sign-in first: nothing below runs for someone who is not signed in (pages/_auth.py). While the sign-in form
+# shows, a hidden navigation keeps the URL's page (opened after sign-in) and Streamlit lists no page files.
+scope = _auth.require_sign_in(lambda: st.navigation(pages_for(None), position="hidden"))
+PAGES = pages_for(scope.role)
 
 page = st.navigation(PAGES, position="sidebar")
 _auth.open_requested_page(

@@ -14,6 +14,7 @@ match a Triad user an admin created (``triad user add NAME --email ...``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlparse
 
 import streamlit as st
@@ -120,8 +121,12 @@ def _sign_out() -> None:
         st.logout()
 
 
-def require_sign_in() -> Scope:
-    """The signed-in user's scope; otherwise draw the sign-in page and stop the run."""
+def require_sign_in(hidden_navigation: Callable[[], object] | None = None) -> Scope:
+    """The signed-in user's scope; otherwise draw the sign-in page and stop the run.
+
+    ``hidden_navigation`` is called before the form is drawn (app.py registers its pages there, hidden, so
+    Streamlit neither lists the page files nor forgets which page the URL asked for).
+    """
     session: auth.Session | None = st.session_state.get(SESSION_KEY)
     if session is not None:
         try:
@@ -145,6 +150,8 @@ def require_sign_in() -> Scope:
         if st.session_state.get(SESSION_KEY) is not None:
             st.rerun()
     _remember_requested_page()
+    if hidden_navigation is not None:
+        hidden_navigation()
     _draw_sign_in(provider)
     st.stop()
     raise AssertionError("unreachable")  # st.stop() raises
