@@ -114,9 +114,15 @@ def load_influencer_names(path: str, version: tuple[int, ...]) -> pl.DataFrame:
 
 
 def lazy_expander(label: str, key: str) -> st.delta_generator.DeltaGenerator | None:
-    """An expander whose content runs only while it is open (None when closed)."""
-    box = st.expander(label, icon=":material/group_work:", key=key, on_change="rerun")
-    return None if box.open is False else box
+    """A switch and, while it is on, a bordered box for the panel (None when off: nothing is computed).
+
+    A switch rather than an expander that reruns on open: such an expander's state changes reran the page
+    under a form being submitted elsewhere on it (the roster's add form lost its submit in Chromium).
+    """
+    on = st.toggle(
+        label, key=key, help="Computed when switched on: it compares the influencers you pick with the roster."
+    )
+    return st.container(border=True) if on else None
 
 
 def campaign_lookalikes(path: str, version: tuple[int, ...], detail) -> None:  # noqa: ANN001 - report.CampaignDetail

@@ -171,7 +171,7 @@ def test_campaign_lookalikes_start_from_the_best_performers(
     at = run_app(db, monkeypatch)
     at.switch_page("pages/campaigns.py").run()
     assert_clean(at)
-    assert [e for e in at.expander if e.label.startswith("Lookalikes of this campaign")]
+    assert [t for t in at.toggle if t.label.startswith("Lookalikes of this campaign")]
     assert not [m for m in at.multiselect if str(m.key).startswith("campaign_lookalikes_")]  # closed: not run
     campaign_id = int(at.session_state[PICK_KEY])
     at.session_state[f"campaign_lookalikes_open_{campaign_id}"] = True
