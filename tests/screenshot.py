@@ -147,7 +147,16 @@ def screenshot_overview(db: Path, out: Path, *, log_path: Path | None = None) ->
         secret = db.with_name(f".workspace_secret-{db.stem}")
         if secret.exists():
             shutil.copy(secret, copy.with_name(".workspace_secret-screenshot"))
-        admin = ensure_user(copy, "screenshot", "admin")
+        from models import auth
+        from models.store import get_store
+
+        store = get_store(copy)
+        with store.transaction() as cur:  # the first admin of the copy, with a throwaway password
+            admins = [u for u in auth.list_users(cur) if u.role == "admin" and not u.disabled]
+            if admins:
+                auth.set_password(cur, admins[0].username, TEST_PASSWORD, by="screenshot")
+        store.close()
+        admin = admins[0] if admins else ensure_user(copy, "admin", "admin")
         with dashboard(copy, log_path=server_log) as url, chromium_page() as page:
             page.goto(url)  # type: ignore[attr-defined]
             browser_sign_in(page, admin.username, TEST_PASSWORD)
