@@ -598,7 +598,9 @@ def sync_orders(
         from models.attribution import refresh_attribution
 
         progress("attributing", 0.95)
-        refresh_attribution(store, order_ids=result.order_ids)  # incremental: these orders and their customers
+        refresh_attribution(
+            store, order_ids=result.order_ids
+        )  # incremental: these orders and their customers
     progress("done", 1.0)
     return result
 

@@ -120,7 +120,9 @@ def lazy_expander(label: str, key: str) -> st.delta_generator.DeltaGenerator | N
     under a form being submitted elsewhere on it (the roster's add form lost its submit in Chromium).
     """
     on = st.toggle(
-        label, key=key, help="Computed when switched on: it compares the influencers you pick with the roster."
+        label,
+        key=key,
+        help="Computed when switched on: it compares the influencers you pick with the roster.",
     )
     return st.container(border=True) if on else None
 

@@ -239,7 +239,9 @@ def test_a_viewer_in_chromium_sees_only_their_brand(
     with dashboard(db, log_path=tmp_path / "streamlit.log") as url, chromium_page() as page:
         page.goto(url)
         page.get_by_role("heading", name="Sign in").wait_for(timeout=60_000)
-        assert page.locator('[data-testid="stSidebarNav"]').count() == 0  # no page files listed before sign-in
+        assert (
+            page.locator('[data-testid="stSidebarNav"]').count() == 0
+        )  # no page files listed before sign-in
         browser_sign_in(page, viewer.username, TEST_PASSWORD)
         for name in ("Overview", "Roster", "Profiles", "Campaigns", "Relationships"):
             page.get_by_role("link", name=name).first.click()
