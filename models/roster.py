@@ -1583,3 +1583,69 @@ def deliverables(
         .pl()
         .with_columns(pl.col("overdue").fill_null(False))
     )
+
+
+# -- brand shortlists ----------------------------------------------------------------------------------------
+def shortlist(
+    cur: duckdb.DuckDBPyConnection,
+    influencer_id: int,
+    *,
+    username: str,
+    brand_id: int,
+    note: str | None = None,
+) -> bool:
+    """Put the influencer on a brand's shortlist (the brand's viewers then see their profile); audited.
+
+    Returns False when they are on it already (the note is left as it was).
+    """
+    _influencer(cur, influencer_id)
+    if _row(cur, "SELECT 1 FROM brands WHERE brand_id = ?", [brand_id]) is None:
+        raise NotFound(f"Brand #{brand_id} is not in the store.")
+    text = _text(note, "Note", max_length=500, required=False)
+    if _row(
+        cur, "SELECT 1 FROM shortlists WHERE brand_id = ? AND influencer_id = ?", [brand_id, influencer_id]
+    ):
+        return False
+    cur.execute(
+        "INSERT INTO shortlists (brand_id, influencer_id, added_at, added_by, note) VALUES (?, ?, ?, ?, ?)",
+        [brand_id, influencer_id, _now(), username, text],
+    )
+    record_change(
+        cur,
+        username=username,
+        action="insert",
+        table="shortlists",
+        row_key=f"{brand_id}:{influencer_id}",
+        new={"brand_id": brand_id, "influencer_id": influencer_id, "note": text},
+    )
+    return True
+
+
+def remove_from_shortlist(
+    cur: duckdb.DuckDBPyConnection, influencer_id: int, *, username: str, brand_id: int
+) -> bool:
+    """Take the influencer off a brand's shortlist; audited. False when they were not on it."""
+    row = _row(
+        cur, "SELECT note FROM shortlists WHERE brand_id = ? AND influencer_id = ?", [brand_id, influencer_id]
+    )
+    if row is None:
+        return False
+    cur.execute("DELETE FROM shortlists WHERE brand_id = ? AND influencer_id = ?", [brand_id, influencer_id])
+    record_change(
+        cur,
+        username=username,
+        action="delete",
+        table="shortlists",
+        row_key=f"{brand_id}:{influencer_id}",
+        old={"brand_id": brand_id, "influencer_id": influencer_id, "note": row["note"]},
+    )
+    return True
+
+
+def shortlists_of(cur: duckdb.DuckDBPyConnection, influencer_id: int) -> pl.DataFrame:
+    """The brands that shortlisted the influencer: brand_id, brand, added_at, added_by, note."""
+    return cur.execute(
+        "SELECT s.brand_id, b.name AS brand, s.added_at, s.added_by, s.note FROM shortlists s "
+        "JOIN brands b USING (brand_id) WHERE s.influencer_id = ? ORDER BY b.name",
+        [influencer_id],
+    ).pl()

@@ -50,6 +50,87 @@ def detail_tab(
     deliverables_section(path, version, filters, influencer_id)
     if shared.can_write():  # brand viewers read; the store refuses their writes too
         add_to_campaign_form(path, version, filters, influencer_id)
+        shortlist_section(path, version, influencer_id)
+
+
+@st.cache_data(**shared.CACHE)
+def load_shortlists(path: str, version: tuple[int, ...], influencer_id: int) -> pl.DataFrame:
+    with shared._store_at(path).connect() as cur:
+        return roster.shortlists_of(cur, influencer_id)
+
+
+def shortlist_section(path: str, version: tuple[int, ...], influencer_id: int) -> None:
+    st.subheader(
+        "Brand shortlists",
+        help="A brand's viewers see the creators their brand works with (a deal) or has shortlisted here.",
+    )
+    current = load_shortlists(path, version, influencer_id)
+    if current.is_empty():
+        st.caption("On no brand's shortlist.")
+    else:
+        st.dataframe(
+            current.select(
+                pl.col("brand").alias("Brand"),
+                pl.col("added_at").alias("Added (UTC)"),
+                pl.col("added_by").alias("By"),
+                pl.col("note").alias("Note"),
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+    brands = {b.brand_id: b.name for b in shared.load_brands(path, version)}
+    listed = dict(zip(current["brand_id"].to_list(), current["brand"].to_list(), strict=True))
+    parts.form_error("roster_shortlist")
+    with st.form("roster_shortlist"):
+        left, right = st.columns([1, 2])
+        left.selectbox(
+            "Brand",
+            [b for b in brands if b not in listed],
+            format_func=brands.get,
+            key="roster_shortlist_brand",
+        )
+        right.text_input("Note", max_chars=500, key="roster_shortlist_note")
+        st.form_submit_button(
+            "Add to the brand's shortlist", on_click=_shortlist, args=(influencer_id, brands)
+        )
+    if listed:
+        with st.form("roster_unshortlist", border=False):
+            left, right = st.columns([1, 2])
+            left.selectbox(
+                "Shortlisted by", list(listed), format_func=listed.get, key="roster_unshortlist_brand"
+            )
+            right.form_submit_button(
+                "Remove from that shortlist", on_click=_unshortlist, args=(influencer_id, listed)
+            )
+
+
+def _shortlist(influencer_id: int, brands: dict[int, str]) -> None:
+    brand_id = parts.value("roster_shortlist_brand")
+    if brand_id is None:
+        return
+    parts.write(
+        "roster_shortlist",
+        roster.shortlist,
+        influencer_id,
+        brand_id=brand_id,
+        note=parts.value("roster_shortlist_note"),
+        message=lambda added: (
+            f"On {brands[brand_id]}'s shortlist." if added else "Already on that shortlist."
+        ),
+    )
+
+
+def _unshortlist(influencer_id: int, listed: dict[int, str]) -> None:
+    brand_id = parts.value("roster_unshortlist_brand")
+    if brand_id is None:
+        return
+    parts.write(
+        "roster_shortlist",
+        roster.remove_from_shortlist,
+        influencer_id,
+        brand_id=brand_id,
+        message=lambda removed: f"Removed from {listed[brand_id]}'s shortlist." if removed else "Not on it.",
+    )
 
 
 def header(row: dict) -> None:

@@ -266,3 +266,47 @@ def test_an_empty_workspace_explains_and_can_add_the_first_influencer(
     assert query(empty_db, "SELECT platform, handle FROM accounts") == [("tiktok", "first_creator")]
     assert shown_names(at) == ["first_creator"]
     assert pl.DataFrame(at.data_editor[0].value)["stage"].to_list() == [roster.NO_DEAL]
+
+
+def test_shortlisting_for_a_brand_lets_its_viewer_see_the_creator(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from models.scope import Scope, scoped
+
+    brand_id = query(db, "SELECT min(brand_id) FROM brands")[0][0]
+    outsider = query(
+        db,
+        "SELECT min(influencer_id) FROM influencers WHERE influencer_id NOT IN (SELECT d.influencer_id FROM deals d "
+        "JOIN campaigns c USING (campaign_id) WHERE c.brand_id = ?) AND influencer_id NOT IN "
+        "(SELECT influencer_id FROM shortlists WHERE brand_id = ?)",
+        [brand_id, brand_id],
+    )[0][0]
+    viewer = Scope(username="v", role="brand_viewer", brand_ids=(brand_id,), user_id=-1)
+
+    def visible() -> bool:
+        with scoped(get_store(db), viewer).connect() as cur:
+            return bool(
+                cur.execute(
+                    "SELECT count(*) FROM influencers WHERE influencer_id = ?", [outsider]
+                ).fetchone()[0]
+            )
+
+    assert not visible()
+    at = open_roster(db, monkeypatch)
+    at.selectbox(key="roster_influencer").set_value(outsider).run()
+    at.selectbox(key="roster_shortlist_brand").set_value(brand_id)
+    at.text_input(key="roster_shortlist_note").input("Strong audience overlap")
+    button(at, "Add to the brand's shortlist").click().run()
+    assert_clean(at)
+    assert query(
+        db,
+        "SELECT note, added_by FROM shortlists WHERE brand_id = ? AND influencer_id = ?",
+        [brand_id, outsider],
+    ) == [("Strong audience overlap", "admin")]
+    assert query(
+        db, "SELECT action FROM audit_log WHERE table_name = 'shortlists' ORDER BY audit_id DESC LIMIT 1"
+    ) == [("insert",)]
+    assert visible()
+    button(at, "Remove from that shortlist").click().run()
+    assert_clean(at)
+    assert not visible()
