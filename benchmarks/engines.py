@@ -150,6 +150,7 @@ def polars_er(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
         right_on="snapshot_date",
         by="account_id",
         strategy="backward",
+        check_sortedness=False,  # both sides are sorted on the join key above; Polars cannot check it with `by`
     )
     ranked = joined.sort(
         ["influencer_id", "posted_at", "post_id"], descending=[False, True, True]
