@@ -217,6 +217,13 @@ def _require(cur: duckdb.DuckDBPyConnection, username: str) -> User:
     return user
 
 
+def _keep_an_admin(cur: duckdb.DuckDBPyConnection, refusal: str) -> None:
+    """Refuse (with ``refusal``) a change that would leave the workspace without an enabled admin."""
+    admins = cur.execute("SELECT count(*) FROM users WHERE role = 'admin' AND NOT disabled").fetchone()[0]
+    if admins <= 1:
+        raise AuthError(refusal)
+
+
 def set_password(
     cur: duckdb.DuckDBPyConnection, username: str, password: str, *, by: str | None = None
 ) -> None:
@@ -236,9 +243,7 @@ def set_disabled(
 ) -> None:
     user = _require(cur, username)
     if disabled and user.role == "admin" and not user.disabled:
-        admins = cur.execute("SELECT count(*) FROM users WHERE role = 'admin' AND NOT disabled").fetchone()[0]
-        if admins <= 1:
-            raise AuthError("That is the last enabled admin: add or enable another admin first.")
+        _keep_an_admin(cur, "That is the last enabled admin: add or enable another admin first.")
     cur.execute("UPDATE users SET disabled = ? WHERE user_id = ?", [disabled, user.user_id])
     record_change(
         cur,
@@ -270,9 +275,7 @@ def set_role(
     brands = tuple(sorted({int(b) for b in brand_ids}))
     _check_role(cur, role, brands)
     if user.role == "admin" and role != "admin":
-        admins = cur.execute("SELECT count(*) FROM users WHERE role = 'admin' AND NOT disabled").fetchone()[0]
-        if admins <= 1:
-            raise AuthError("That is the last admin: make another user admin first.")
+        _keep_an_admin(cur, "That is the last admin: make another user admin first.")
     cur.execute(
         "UPDATE users SET role = ?, brand_ids = ? WHERE user_id = ?", [role, list(brands), user.user_id]
     )
