@@ -85,9 +85,7 @@ def load_deliverables(
 # Writes run in widget callbacks (on_click), before the script body: the page then draws the new data in the
 # same run (the store's version token has changed), and no click is lost to a rerun. A callback cannot draw,
 # so the outcome is kept in session state: a toast for success, an error shown inside the form it came from.
-def user() -> str:
-    """Who the audit log names (sign-in comes later)."""
-    return shared.user()
+user = shared.user  # who the audit log names: the signed-in user
 
 
 def value(key: str, default: Any = None) -> Any:

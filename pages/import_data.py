@@ -30,8 +30,7 @@ DATE_ORDERS = {"auto": "Work it out from the file", "dmy": "Day/month/year (01/0
 FROM_FILE = "From the file's brand column"
 
 
-def user() -> str:
-    return shared.user()
+user = shared.user  # who the audit log names: the signed-in user
 
 
 def request(action: str) -> None:

@@ -27,8 +27,7 @@ PRECEDENCE_LABELS = {
 }
 
 
-def user() -> str:
-    return shared.user()
+user = shared.user  # who the audit log names: the signed-in user
 
 
 def request(action: str) -> None:
