@@ -471,18 +471,17 @@ def cohort_retention(
     """
     if months < 1:
         raise ValueError(f"months must be at least 1, not {months}")
+    cohort_where, cohort_params = filters.where({"brand": "f.brand_id", "time": "f.ordered_at"})
     brand_where, brand_params = filters.where({"brand": "o.brand_id"})
-    time_where, time_params = filters.where({"time": "f.first_order_at"})
     frame = con.execute(
         f"""
-        WITH valid AS (
-            SELECT o.customer_id, o.ordered_at, date_trunc('month', o.ordered_at)::DATE AS month
+        WITH cohorts AS (  -- customer_first_orders: each customer's first valid order (models.first_orders)
+            SELECT f.customer_id, date_trunc('month', f.ordered_at)::DATE AS cohort_month
+            FROM customer_first_orders f {cohort_where}
+        ), valid AS (  -- a cohort's later orders are on or after its month (orders are stored by time)
+            SELECT o.customer_id, date_trunc('month', o.ordered_at)::DATE AS month
             FROM orders o {brand_where} AND {_VALID}
-        ), firsts AS (
-            SELECT customer_id, min(ordered_at) AS first_order_at, min(month) AS cohort_month
-            FROM valid GROUP BY customer_id
-        ), cohorts AS (
-            SELECT f.customer_id, f.cohort_month FROM firsts f {time_where}
+              AND o.ordered_at >= (SELECT min(cohort_month) FROM cohorts)
         ), sizes AS (
             SELECT cohort_month, count(*) AS cohort_size FROM cohorts GROUP BY cohort_month
         ), activity AS (
@@ -503,7 +502,7 @@ def cohort_retention(
         LEFT JOIN activity a USING (cohort_month, months_since_first)
         ORDER BY s.cohort_month, k.months_since_first
         """,  # noqa: S608 - the WHERE clauses come from Filters, values are parameters
-        [*brand_params, *time_params, months],
+        [*cohort_params, *brand_params, months],
     ).pl()
     return frame.with_columns(
         active_customers=pl.col("active_customers").cast(pl.Int64),

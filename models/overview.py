@@ -341,16 +341,11 @@ def overview_kpis(
         ).fetchall()
         new_customers = cur.execute(
             f"""
-            WITH first_orders AS (
-                SELECT o.customer_id, min(o.ordered_at) AS first_at
-                FROM orders o
-                WHERE {_VALID_ORDER} AND o.customer_id IS NOT NULL AND {_brand_filter("o.brand_id")}
-                GROUP BY o.customer_id
-            )
-            SELECT count(*) FILTER (WHERE first_at >= $cur_start AND first_at < $cur_end_x),
-                   count(*) FILTER (WHERE first_at >= $prev_start AND first_at < $prev_end_x)
-            FROM first_orders
-            """,  # noqa: S608
+            SELECT count(*) FILTER (WHERE f.ordered_at >= $cur_start),
+                   count(*) FILTER (WHERE f.ordered_at < $prev_end_x)
+            FROM customer_first_orders f
+            WHERE f.ordered_at >= $prev_start AND f.ordered_at < $cur_end_x AND {_brand_filter("f.brand_id")}
+            """,  # noqa: S608 - customer_first_orders: models.first_orders
             _only(params, "brands", "cur_start", "cur_end_x", "prev_start", "prev_end_x"),
         ).fetchone()
         model_id = default_model_id(cur)
@@ -468,16 +463,11 @@ def overview_trends(
         ).pl()
         new_customers = cur.execute(
             f"""
-            WITH first_orders AS (
-                SELECT o.customer_id, min(o.ordered_at) AS first_at
-                FROM orders o
-                WHERE {_VALID_ORDER} AND o.customer_id IS NOT NULL AND {_brand_filter("o.brand_id")}
-                GROUP BY o.customer_id
-            )
-            SELECT date_trunc($grain, first_at)::DATE AS period, count(*)::DOUBLE AS value
-            FROM first_orders WHERE first_at >= $start AND first_at < $end_x
+            SELECT date_trunc($grain, f.ordered_at)::DATE AS period, count(*)::DOUBLE AS value
+            FROM customer_first_orders f
+            WHERE f.ordered_at >= $start AND f.ordered_at < $end_x AND {_brand_filter("f.brand_id")}
             GROUP BY ALL
-            """,  # noqa: S608
+            """,  # noqa: S608 - customer_first_orders: models.first_orders
             _only(params, "grain", "start", "end_x", "brands"),
         ).pl()
         spend = cur.execute(

@@ -263,6 +263,9 @@ def erase_customer(store: Store, email: str, *, by: str | None) -> Erasure:
             cur.execute(
                 "UPDATE attributed_orders SET customer_id = ? WHERE customer_id = ?", [new_id, old_id]
             )
+            cur.execute(
+                "UPDATE customer_first_orders SET customer_id = ? WHERE customer_id = ?", [new_id, old_id]
+            )
             if has_contacts:
                 counts["contact_rows"] = counts.get("contact_rows", 0) + int(
                     cur.execute(

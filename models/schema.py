@@ -377,6 +377,26 @@ CREATE TABLE comments (
 """
 
 
+_V8 = """
+-- Performance at scale (issue 8). Each customer's first valid order (neither test nor cancelled) per brand,
+-- materialised: "new customers" (overview KPIs and trends) and cohort retention read these rows instead of
+-- aggregating every order. Derived data: models.first_orders.refresh_first_orders rebuilds it, and every
+-- orders writer refreshes it through models.attribution.refresh_attribution (a full or incremental run).
+CREATE TABLE customer_first_orders (
+    brand_id      INTEGER NOT NULL,
+    customer_id   BIGINT NOT NULL,
+    order_id      BIGINT NOT NULL,     -- the first order; the lowest order_id among orders at the same instant
+    ordered_at    TIMESTAMP NOT NULL,
+    PRIMARY KEY (brand_id, customer_id)
+);
+INSERT INTO customer_first_orders
+SELECT brand_id, customer_id, arg_min(order_id, (ordered_at, order_id)), min(ordered_at)
+FROM orders
+WHERE NOT is_test AND NOT is_cancelled AND customer_id IS NOT NULL
+GROUP BY brand_id, customer_id;
+"""
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "core relationship schema: brands, influencers, accounts, posts, campaigns, deals, orders", _V1
@@ -387,6 +407,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "customer contacts in clear, for workspaces that opt in", _V5),
     Migration(6, "who sees what: sign-in fields on users, brand shortlists, influencer consent ledger", _V6),
     Migration(7, "audience voice: comments on posts with language and sentiment, pseudonymous authors", _V7),
+    Migration(8, "performance: each customer's first valid order per brand, materialised", _V8),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
@@ -417,4 +438,5 @@ TABLES: tuple[str, ...] = (
     "shortlists",
     "consents",
     "comments",
+    "customer_first_orders",
 )

@@ -39,6 +39,7 @@ from typing import TypeVar
 import duckdb
 import polars as pl
 
+from models.first_orders import STALE_FIRST_ORDERS_SQL
 from models.schema import LATEST_VERSION, MIGRATIONS, TABLES
 
 log = logging.getLogger(__name__)
@@ -542,6 +543,9 @@ INTEGRITY_CHECKS: tuple[IntegrityCheck, ...] = (
     ),
     IntegrityCheck(
         "comments without post", "SELECT count(*) FROM comments c ANTI JOIN posts p USING (post_id)"
+    ),
+    IntegrityCheck(
+        "customer first orders out of date (run `triad attribution run`)", STALE_FIRST_ORDERS_SQL
     ),
 )
 

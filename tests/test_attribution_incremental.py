@@ -10,6 +10,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from models.attribution import AttributionModel, refresh_attribution, run_attribution
+from models.first_orders import STALE_FIRST_ORDERS_SQL, refresh_first_orders
 from models.store import get_store
 
 COLUMNS = "model_id, order_id, brand_id, campaign_id, deal_id, influencer_id, method, anchor_at, ordered_at, " \
@@ -117,3 +118,49 @@ def test_refresh_with_order_ids_touches_only_their_customers(demo_db: Path, tmp_
     assert (after["revenue"] == -1).sum() == 1
     unchanged = after.filter(pl.col("revenue") != -1)
     assert_frame_equal(unchanged, before.filter(pl.col("order_id").is_in(unchanged["order_id"].implode())))
+
+
+def _first_orders(cur) -> pl.DataFrame:  # noqa: ANN001 - a DuckDB cursor
+    return cur.execute("SELECT * FROM customer_first_orders ORDER BY brand_id, customer_id").pl()
+
+
+def test_incremental_first_orders_equal_a_full_rebuild(demo_db: Path, tmp_path: Path) -> None:
+    """Each customer's first valid order (what "new customers" and cohorts read) stays right after a sync
+    refreshes only the synced orders' customers — also when an order moves to another customer."""
+    path = tmp_path / "firsts.duckdb"
+    shutil.copy(demo_db, path)
+    store = get_store(path)
+    with store.transaction() as cur:
+        assert cur.execute(STALE_FIRST_ORDERS_SQL).fetchone()[0] == 0  # the demo load derived it
+        before = _first_orders(cur)
+        touched = _sync(cur)
+        # a customer's first order handed to another customer of the brand: both customers change
+        moved = cur.execute(
+            """
+            UPDATE orders SET customer_id = (SELECT max(c.customer_id) FROM customers c
+                                             WHERE c.brand_id = orders.brand_id)
+            WHERE order_id = (SELECT order_id FROM customer_first_orders ORDER BY customer_id LIMIT 1)
+            RETURNING order_id
+            """
+        ).fetchall()
+        assert cur.execute(STALE_FIRST_ORDERS_SQL).fetchone()[0] > 0  # the sync made it stale
+        recomputed = refresh_first_orders(cur, order_ids=[*touched, *(r[0] for r in moved)])
+        assert 0 < recomputed < before.height
+        assert cur.execute(STALE_FIRST_ORDERS_SQL).fetchone()[0] == 0
+        incremental = _first_orders(cur)
+        refresh_first_orders(cur)
+        assert_frame_equal(incremental, _first_orders(cur))
+    store.close()
+    assert not incremental.equals(before)
+
+
+def test_refresh_attribution_keeps_first_orders_current(demo_db: Path, tmp_path: Path) -> None:
+    path = tmp_path / "firsts-refresh.duckdb"
+    shutil.copy(demo_db, path)
+    store = get_store(path)
+    with store.transaction() as cur:
+        touched = _sync(cur)
+    refresh_attribution(store, order_ids=touched)
+    with store.connect() as cur:
+        assert cur.execute(STALE_FIRST_ORDERS_SQL).fetchone()[0] == 0
+    store.close()

@@ -33,6 +33,7 @@ from models.customers import (
     summarise_segments,
 )
 from models.filters import Filters
+from models.first_orders import refresh_first_orders
 from models.store import get_store, migrate
 
 D = dt.datetime
@@ -78,6 +79,7 @@ def load(cur: duckdb.DuckDBPyConnection, orders: list[tuple]) -> None:
         "VALUES (?, ?, 'csv', ?::VARCHAR, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(o[0], o[1], o[0], *o[2:]) for o in orders],
     )
+    refresh_first_orders(cur)  # orders written by hand: derive the first orders, as every orders writer does
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 from models.attribution import DEFAULT_MODEL
+from models.first_orders import refresh_first_orders
 from models.overview import (
     DEFINITIONS,
     Period,
@@ -84,6 +85,7 @@ def build_store(path: Path) -> Path:
             "refunded, currency, is_test, is_cancelled) VALUES (?, ?, 'csv', ?, ?, ?, ?, ?, ?, ?, ?)",
             [(o[0], o[1], str(o[0]), *o[2:]) for o in ORDERS],
         )
+        refresh_first_orders(cur)  # orders written by hand: derive the first orders, as every writer does
         cur.execute(
             "INSERT INTO accounts (account_id, influencer_id, platform, handle) VALUES (1, 1, 'instagram', 'ada')"
         )

@@ -1,0 +1,96 @@
+"""Each customer's first valid order per brand, materialised (table ``customer_first_orders``).
+
+"New customers" (overview KPIs and trends) and cohort retention group customers by their first valid order
+(neither test nor cancelled) with the brand. Computing that from the orders means aggregating every order of
+the store on each page view (~1 s for 20M orders); this table holds the answer, one row per (brand,
+customer), and is refreshed wherever attribution is (``models.attribution.refresh_attribution``), which every
+orders writer calls: the demo load, the commerce syncs, the order imports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import duckdb
+import pyarrow as pa
+
+# The definition, in one place: the order with the earliest ``ordered_at``, the lowest ``order_id`` on a tie
+# (the same tie-break as attribution's ``is_new_customer``).
+_FIRST_ORDERS = """
+    SELECT brand_id, customer_id, arg_min(order_id, (ordered_at, order_id)) AS order_id,
+           min(ordered_at) AS ordered_at
+    FROM orders
+    WHERE NOT is_test AND NOT is_cancelled AND customer_id IS NOT NULL {where}
+    GROUP BY brand_id, customer_id
+"""
+
+
+def refresh_first_orders(
+    cur: duckdb.DuckDBPyConnection,
+    *,
+    brand_ids: Sequence[int] | None = None,
+    order_ids: Sequence[int] | None = None,
+    customer_ids: Sequence[int] | None = None,
+) -> int:
+    """Recompute the first orders of every customer, of some brands' customers, or (incremental) of the
+    customers of ``order_ids`` and ``customer_ids`` (``brand_ids`` is then not needed: a customer belongs to one
+    brand); call inside a write transaction. Returns how many customers were recomputed.
+
+    Incremental: an order inserted, changed, cancelled or moved to another customer can only change the first
+    order of its customer now and of the customer whose first order it was before — both are recomputed.
+    """
+    if order_ids is None and customer_ids is None:
+        if brand_ids is None:
+            cur.execute("DELETE FROM customer_first_orders")
+            where, params = "", []
+        else:
+            if not brand_ids:
+                return 0
+            marks = ", ".join("?" for _ in brand_ids)
+            cur.execute(f"DELETE FROM customer_first_orders WHERE brand_id IN ({marks})", list(brand_ids))  # noqa: S608
+            where, params = f"AND brand_id IN ({marks})", [int(b) for b in brand_ids]
+        cur.execute(f"INSERT INTO customer_first_orders BY NAME {_FIRST_ORDERS.format(where=where)}", params)  # noqa: S608
+        row = cur.execute("SELECT count(*) FROM customer_first_orders").fetchone()
+        return int(row[0]) if row else 0
+
+    changed = pa.table({"order_id": pa.array([int(o) for o in order_ids or []], pa.int64())})
+    extra = pa.table({"customer_id": pa.array([int(c) for c in customer_ids or []], pa.int64())})
+    cur.register("_first_orders_changed", changed)
+    cur.register("_first_orders_customers", extra)
+    try:
+        cur.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE _first_orders_scope AS
+            SELECT customer_id FROM orders SEMI JOIN _first_orders_changed USING (order_id)
+            WHERE customer_id IS NOT NULL
+            UNION
+            SELECT customer_id FROM customer_first_orders SEMI JOIN _first_orders_changed USING (order_id)
+            UNION
+            SELECT customer_id FROM _first_orders_customers
+            """
+        )
+    finally:
+        cur.unregister("_first_orders_changed")
+        cur.unregister("_first_orders_customers")
+    try:
+        cur.execute(
+            "DELETE FROM customer_first_orders WHERE customer_id IN (SELECT customer_id FROM _first_orders_scope)"
+        )
+        where = "AND customer_id IN (SELECT customer_id FROM _first_orders_scope)"
+        cur.execute(f"INSERT INTO customer_first_orders BY NAME {_FIRST_ORDERS.format(where=where)}")  # noqa: S608
+        row = cur.execute("SELECT count(*) FROM _first_orders_scope").fetchone()
+        return int(row[0]) if row else 0
+    finally:
+        cur.execute("DROP TABLE IF EXISTS _first_orders_scope")
+
+
+# For ``triad db check``: rows that differ from a recomputation (0 when the table is up to date).
+STALE_FIRST_ORDERS_SQL = f"""
+    SELECT count(*) FROM (
+        (SELECT brand_id, customer_id, order_id, ordered_at FROM customer_first_orders
+         EXCEPT ALL {_FIRST_ORDERS.format(where="")})
+        UNION ALL
+        ({_FIRST_ORDERS.format(where="")}
+         EXCEPT ALL SELECT brand_id, customer_id, order_id, ordered_at FROM customer_first_orders)
+    )
+"""  # noqa: S608 - fixed SQL
