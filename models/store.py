@@ -544,9 +544,7 @@ INTEGRITY_CHECKS: tuple[IntegrityCheck, ...] = (
     IntegrityCheck(
         "comments without post", "SELECT count(*) FROM comments c ANTI JOIN posts p USING (post_id)"
     ),
-    IntegrityCheck(
-        "customer first orders out of date (run `triad attribution run`)", STALE_FIRST_ORDERS_SQL
-    ),
+    IntegrityCheck("customer first orders out of date (run `triad attribution run`)", STALE_FIRST_ORDERS_SQL),
 )
 
 
