@@ -347,36 +347,11 @@ def _level_score(value: str, *, worst_first: str) -> str:
     """  # noqa: S608 - fixed names
 
 
-def rfm_segments(
-    con: duckdb.DuckDBPyConnection,
-    filters: Filters,
-    as_of: dt.date | None = None,
-    *,
-    churn_days: int = CHURN_DAYS,
-) -> pl.DataFrame:
-    """:func:`rfm` without the M score, for the segment and churn views (segments take R and F only).
-
-    The same ``brand_id, customer_id, currency, recency_days, frequency, monetary_total, r_score, f_score,
-    segment, at_risk_of_churning`` values as :func:`rfm`, in the same order; the scores come from each
-    partition's distinct recencies and frequencies, which is much cheaper than ranking every customer.
-    """
-    if churn_days < 1:
-        raise ValueError(f"churn_days must be at least 1, not {churn_days}")
-    columns = {
-        c: _RFM_SCHEMA[c]
-        for c in ("brand_id", "customer_id", "currency", "recency_days", "frequency", "monetary_total")
-    } | {
-        "r_score": pl.Int8(),
-        "f_score": pl.Int8(),
-        "segment": pl.String(),
-        "at_risk_of_churning": pl.Boolean(),
-    }
-    as_of = as_of or _default_as_of(con, filters)
-    if as_of is None:
-        return pl.DataFrame(schema=columns)
-    where, params = filters.where({"brand": "o.brand_id", "time": "o.ordered_at"})
-    frame = con.execute(
-        f"""
+def _segments_sql(where: str) -> str:
+    """Every customer of the filters with recency, frequency, revenue and the R and F scores (no M score):
+    the customers the segment and churn views count. Parameters: the filter's, the day after ``as_of``,
+    ``as_of``."""
+    return f"""
         WITH per_customer AS (
             SELECT o.brand_id, o.customer_id, o.currency, max(o.ordered_at) AS last_order_at,
                    count(*) AS frequency, sum(o.gross - o.refunded)::DOUBLE AS monetary_total
@@ -394,15 +369,113 @@ def rfm_segments(
         FROM measured m
         JOIN r USING (brand_id, currency, recency_days)
         JOIN f USING (brand_id, currency, frequency)
-        ORDER BY m.brand_id, m.customer_id, m.currency
-        """,  # noqa: S608 - the WHERE clause comes from Filters, values are parameters
+    """  # noqa: S608 - the WHERE clause comes from Filters, values are parameters
+
+
+_SEGMENT_COLUMNS = {
+    c: _RFM_SCHEMA[c]
+    for c in ("brand_id", "customer_id", "currency", "recency_days", "frequency", "monetary_total")
+} | {
+    "r_score": pl.Int8(),
+    "f_score": pl.Int8(),
+    "segment": pl.String(),
+    "at_risk_of_churning": pl.Boolean(),
+}
+
+
+def rfm_segments(
+    con: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    as_of: dt.date | None = None,
+    *,
+    churn_days: int = CHURN_DAYS,
+) -> pl.DataFrame:
+    """:func:`rfm` without the M score, for the segment and churn views (segments take R and F only).
+
+    The same ``brand_id, customer_id, currency, recency_days, frequency, monetary_total, r_score, f_score,
+    segment, at_risk_of_churning`` values as :func:`rfm`, in the same order; the scores come from each
+    partition's distinct recencies and frequencies, which is much cheaper than ranking every customer.
+    """
+    if churn_days < 1:
+        raise ValueError(f"churn_days must be at least 1, not {churn_days}")
+    as_of = as_of or _default_as_of(con, filters)
+    if as_of is None:
+        return pl.DataFrame(schema=_SEGMENT_COLUMNS)
+    where, params = filters.where({"brand": "o.brand_id", "time": "o.ordered_at"})
+    frame = con.execute(
+        f"{_segments_sql(where)} ORDER BY m.brand_id, m.customer_id, m.currency",
         [*params, _next_day(as_of), as_of],
     ).pl()
+    return _with_segments(frame, churn_days)
+
+
+def _with_segments(frame: pl.DataFrame, churn_days: int) -> pl.DataFrame:
     return (
         frame.join(segment_grid(), on=["r_score", "f_score"], how="left", maintain_order="left")
         .with_columns(at_risk_of_churning=pl.col("recency_days") >= churn_days)
-        .select(list(columns))
-        .cast(columns)
+        .select(list(_SEGMENT_COLUMNS))
+        .cast(_SEGMENT_COLUMNS)
+    )
+
+
+@dataclass(frozen=True)
+class SegmentViews:
+    """What the segment and churn views show, from one scoring pass (see :func:`segment_views`)."""
+
+    summary: pl.DataFrame  # as segment_summary: one row per (currency, segment)
+    customers: int  # customers scored
+    at_risk: int  # of them, at risk of churning
+    top_at_risk: pl.DataFrame  # rfm_segments' columns: the most valuable at-risk customers first
+
+
+def segment_views(
+    con: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    as_of: dt.date | None = None,
+    *,
+    churn_days: int = CHURN_DAYS,
+    top: int = 200,
+) -> SegmentViews:
+    """The segment summary, churn counts and the ``top`` most valuable at-risk customers (revenue, then
+    customer id) — the numbers :func:`rfm_segments` gives, counted in DuckDB: the scored customers (a million
+    and more on a big store) never leave it."""
+    if churn_days < 1:
+        raise ValueError(f"churn_days must be at least 1, not {churn_days}")
+    as_of = as_of or _default_as_of(con, filters)
+    if as_of is None:
+        empty = pl.DataFrame(schema=_SEGMENT_COLUMNS)
+        return SegmentViews(summarise_segments(empty), 0, 0, empty)
+    where, params = filters.where({"brand": "o.brand_id", "time": "o.ordered_at"})
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _segment_scores AS {_segments_sql(where)}",  # noqa: S608
+        [*params, _next_day(as_of), as_of],
+    )
+    try:
+        grid = segment_grid().select("r_score", "f_score", "segment").to_arrow()
+        con.register("_segment_grid", grid)
+        try:
+            counts = con.execute(
+                """
+                SELECT s.currency, g.segment, count(*) AS customers, sum(s.monetary_total) AS revenue,
+                       count(*) FILTER (WHERE s.recency_days >= ?) AS at_risk_of_churning
+                FROM _segment_scores s JOIN _segment_grid g USING (r_score, f_score)
+                GROUP BY ALL
+                """,
+                [churn_days],
+            ).pl()
+        finally:
+            con.unregister("_segment_grid")
+        top_rows = con.execute(
+            "SELECT * FROM _segment_scores WHERE recency_days >= ? "
+            "ORDER BY monetary_total DESC, customer_id LIMIT ?",
+            [churn_days, top],
+        ).pl()
+    finally:
+        con.execute("DROP TABLE IF EXISTS _segment_scores")
+    customers_scored = int(counts["customers"].sum()) if counts.height else 0
+    at_risk = int(counts["at_risk_of_churning"].sum()) if counts.height else 0
+    return SegmentViews(
+        _summary_from_counts(counts), customers_scored, at_risk, _with_segments(top_rows, churn_days)
     )
 
 
@@ -423,6 +496,17 @@ def segment_summary(
 
 def summarise_segments(scored: pl.DataFrame) -> pl.DataFrame:
     """:func:`segment_summary` of customers already scored by :func:`rfm` (one RFM pass for several views)."""
+    counts = scored.group_by("currency", "segment").agg(
+        customers=pl.len(),
+        revenue=pl.col("monetary_total").sum(),
+        at_risk_of_churning=pl.col("at_risk_of_churning").sum(),
+    )
+    return _summary_from_counts(counts)
+
+
+def _summary_from_counts(counts: pl.DataFrame) -> pl.DataFrame:
+    """Every segment of every currency present, in rule order, with shares, from per-(currency, segment)
+    ``customers``, ``revenue`` and ``at_risk_of_churning``."""
     schema = {
         "currency": pl.String,
         "segment": pl.String,
@@ -432,15 +516,11 @@ def summarise_segments(scored: pl.DataFrame) -> pl.DataFrame:
         "revenue_share": pl.Float64,
         "at_risk_of_churning": pl.Int64,
     }
-    if scored.is_empty():
+    if counts.is_empty():
         return pl.DataFrame(schema=schema)
-    grid = pl.DataFrame({"currency": sorted(scored["currency"].unique().to_list())}).join(
+    counts = counts.cast({"customers": pl.Int64, "revenue": pl.Float64, "at_risk_of_churning": pl.Int64})
+    grid = pl.DataFrame({"currency": sorted(counts["currency"].unique().to_list())}).join(
         pl.DataFrame({"segment": list(SEGMENTS), "order": list(range(len(SEGMENTS)))}), how="cross"
-    )
-    counts = scored.group_by("currency", "segment").agg(
-        customers=pl.len(),
-        revenue=pl.col("monetary_total").sum(),
-        at_risk_of_churning=pl.col("at_risk_of_churning").sum(),
     )
     out = grid.join(counts, on=["currency", "segment"], how="left").with_columns(
         pl.col("customers", "at_risk_of_churning").fill_null(0), pl.col("revenue").fill_null(0.0)

@@ -69,12 +69,10 @@ def load_churn(path: str, version: tuple[int, ...], filters: Filters, churn_days
 def load_rfm_views(
     path: str, version: tuple[int, ...], filters: Filters, churn_days: int
 ) -> tuple[pl.DataFrame, ChurnView]:
-    """Segments and churn risk from one RFM pass (the scored customers themselves are not cached)."""
+    """Segments and churn risk from one RFM pass (counted in DuckDB: the scored customers are not fetched)."""
     with _cursor(path) as cur:
-        scored = customers.rfm_segments(cur, filters, churn_days=churn_days)
-    risky = scored.filter(pl.col("at_risk_of_churning"))
-    top = risky.sort(["monetary_total", "customer_id"], descending=[True, False]).head(CHURN_LIST_ROWS)
-    return customers.summarise_segments(scored), ChurnView(risky.height, scored.height, filters.end, top)
+        views = customers.segment_views(cur, filters, churn_days=churn_days, top=CHURN_LIST_ROWS)
+    return views.summary, ChurnView(views.at_risk, views.customers, filters.end, views.top_at_risk)
 
 
 @st.cache_data(**shared.CACHE)

@@ -3,7 +3,8 @@ or relationship health per pair) and customer–influencer (customers acquired a
 segment → influencer → brand flows).
 
 Numbers come from models.customers and models.relationships through the cached loaders in
-pages/_relationships_parts.py. The tabs run lazily: only the open one asks the models for data.
+pages/_relationships_parts.py. The tabs run lazily: only the open one asks the models for data (the
+customer–brand tab's three views too).
 """
 
 from __future__ import annotations
@@ -215,12 +216,28 @@ def clv_section(path: str, version: tuple, filters: Filters) -> None:
     parts.definitions_expander("CLV definitions", [defs[k] for k in keys])
 
 
-def customer_brand_tab(path: str, version: tuple, filters: Filters) -> None:
-    churn_days = int(parts.load_settings(path, version)["customers.churn_days"])  # type: ignore[arg-type]
+CUSTOMER_VIEWS = ("Segments & churn", "Cohorts", "Predictive CLV")
+
+
+def segments_and_churn(path: str, version: tuple, filters: Filters, churn_days: int) -> None:
     if segments_section(path, version, filters, churn_days):
         churn_section(path, version, filters, churn_days)
-        cohort_section(path, version, filters)
-    clv_section(path, version, filters)
+
+
+def customer_brand_tab(path: str, version: tuple, filters: Filters) -> None:
+    churn_days = int(parts.load_settings(path, version)["customers.churn_days"])  # type: ignore[arg-type]
+    # Three views, each run only when open: on a large store each is a pass over millions of orders (segments)
+    # or a model fit (CLV), and a reader looks at one at a time.
+    views = st.tabs(CUSTOMER_VIEWS, key="customer_brand_view", on_change="rerun")
+    drawers = (
+        lambda: segments_and_churn(path, version, filters, churn_days),
+        lambda: cohort_section(path, version, filters),
+        lambda: clv_section(path, version, filters),
+    )
+    for view, draw in zip(views, drawers, strict=True):
+        if view.open is not False:
+            with view:
+                draw()
     keys = ["recency_days", "frequency", "monetary_total", "r_score", "f_score", "m_score", "segment"]
     items = [CUSTOMER_DEFS[k] for k in keys] + [definition("at_risk_of_churning", churn_days=churn_days)]
     parts.definitions_expander("Customer–brand definitions", [*items, CUSTOMER_DEFS["cohort_retention"]])

@@ -180,9 +180,21 @@ def test_every_page_shows_only_the_viewers_brand(
     at.switch_page(f"pages/{page}.py").run()
     assert not at.exception, [e.message for e in at.exception]
     texts = [page_text(at)]
-    tab_key = {"profiles": "profiles_tab", "relationships": "relationships_tab"}.get(page)
-    if tab_key:
-        for label in [t.label for t in at.tabs]:
+    # every tab (and the customer–brand tab's views), each run only when open
+    views = {
+        "profiles": [("profiles_tab", None)],
+        "relationships": [("relationships_tab", None), ("customer_brand_view", "Customer–brand")],
+    }.get(page, [])
+    for tab_key, parent in views:
+        if parent:
+            at.session_state["relationships_tab"] = parent
+            at.run()
+        labels = [t.label for t in at.tabs]
+        known = {  # pages/relationships.py TABS and CUSTOMER_VIEWS (importing a page would run it)
+            "relationships_tab": ("Customer–brand", "Influencer–brand", "Customer–influencer"),
+            "customer_brand_view": ("Segments & churn", "Cohorts", "Predictive CLV"),
+        }.get(tab_key)
+        for label in [x for x in labels if known is None or x in known]:
             at.session_state[tab_key] = label
             at.run()
             assert not at.exception, (label, [e.message for e in at.exception])

@@ -30,6 +30,7 @@ from models.customers import (
     segment_grid,
     segment_of,
     segment_summary,
+    segment_views,
     summarise_segments,
 )
 from models.filters import Filters
@@ -443,6 +444,28 @@ def test_rfm_segments_scores_like_rfm(demo_con: duckdb.DuckDBPyConnection, filte
     assert fast.height > 0
     assert_frame_equal(fast, full.select(fast.columns))
     assert_frame_equal(summarise_segments(fast), segment_summary(demo_con, filters, churn_days=45))
+
+
+@pytest.mark.parametrize(
+    "filters", [Filters(), Filters(start=dt.date(2026, 8, 1), end=dt.date(2026, 10, 31), brand_ids=(1, 2))]
+)
+def test_segment_views_count_what_rfm_scores(demo_con: duckdb.DuckDBPyConnection, filters: Filters) -> None:
+    """The page's segment and churn figures, counted in DuckDB, are rfm's: the summary, the at-risk count and
+    the most valuable at-risk customers (on a read-only connection too)."""
+    scored = rfm(demo_con, filters, churn_days=45)
+    views = segment_views(demo_con, filters, churn_days=45, top=25)
+    risky = scored.filter(pl.col("at_risk_of_churning"))
+    assert views.customers == scored.height > 0 and views.at_risk == risky.height > 25
+    assert_frame_equal(views.summary, segment_summary(demo_con, filters, churn_days=45), rel_tol=1e-12)
+    top = risky.sort(["monetary_total", "customer_id"], descending=[True, False]).head(25)
+    assert_frame_equal(views.top_at_risk, top.select(views.top_at_risk.columns))
+    nobody = segment_views(demo_con, Filters(start=dt.date(1990, 1, 1), end=dt.date(1990, 1, 31)))
+    assert (nobody.customers, nobody.at_risk, nobody.summary.height, nobody.top_at_risk.height) == (
+        0,
+        0,
+        0,
+        0,
+    )
 
 
 @pytest.mark.parametrize(

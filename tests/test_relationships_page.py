@@ -110,13 +110,15 @@ def metrics(at: AppTest) -> dict[str, str]:
 def test_customer_brand_tab_shows_the_models_numbers(demo_db: Path, expected: dict, monkeypatch) -> None:
     at = open_page(demo_db, monkeypatch)
     assert [t.value for t in at.title] == ["Relationships"]
-    assert [t.label for t in at.tabs] == ["Customer–brand", "Influencer–brand", "Customer–influencer"]
-    assert [s.value for s in at.subheader] == [
-        "RFM segments",
-        "Churn risk",
-        "Cohort retention",
+    assert [t.label for t in at.tabs] == [
+        "Customer–brand",
+        "Segments & churn",  # the customer–brand tab's views, each run only when open
+        "Cohorts",
         "Predictive CLV",
+        "Influencer–brand",
+        "Customer–influencer",
     ]
+    assert [s.value for s in at.subheader] == ["RFM segments", "Churn risk"]  # only the open view ran
     assert all(s.help for s in at.subheader) and all(m.help for m in at.metric)
 
     # segments: chart and table with the rules
@@ -142,6 +144,10 @@ def test_customer_brand_tab_shows_the_models_numbers(demo_db: Path, expected: di
     assert set(values.columns) <= customer_columns | {"Revenue", "Currency"}
 
     # cohort retention heatmap
+    at.session_state["customer_brand_view"] = "Cohorts"
+    at.run()
+    assert_clean(at)
+    assert [s.value for s in at.subheader] == ["Cohort retention"]
     heat = chart(at, "Share of each cohort")["data"][0]
     cohorts: pl.DataFrame = expected["cohorts"]
     first = cohorts.filter(pl.col("cohort_month") == cohorts["cohort_month"].min()).sort("months_since_first")
@@ -149,6 +155,10 @@ def test_customer_brand_tab_shows_the_models_numbers(demo_db: Path, expected: di
     assert heat["z"][0][0] == 1.0
 
     # CLV: two brands in scope, so a brand is chosen; the numbers follow the choice
+    at.session_state["customer_brand_view"] = "Predictive CLV"
+    at.run()
+    assert_clean(at)
+    assert [s.value for s in at.subheader] == ["Predictive CLV"]
     choice = at.selectbox(key="clv_brand")
     assert len(choice.options) == 2
     for brand in expected["brands"]:
@@ -246,14 +256,17 @@ def test_one_brand_in_the_sidebar_is_the_clv_brand(demo_db: Path, expected: dict
     brand = expected["brands"][-1]
     at.sidebar.multiselect[0].set_value([brand.brand_id]).run()
     assert_clean(at)
-    assert not [s for s in at.selectbox if s.key == "clv_brand"]
     store = Store(demo_db)
     with store.connect() as cur:
         fit = predictive_clv(cur, brand.brand_id)
         only = rfm(cur, Filters(brand_ids=(brand.brand_id,), **_dates(expected)))
     store.close()
-    assert metrics(at)["Customers"] == fmt_number(fit.customers.height)
     assert metrics(at)["Customers at risk"] == fmt_number(int(only["at_risk_of_churning"].sum()))
+    at.session_state["customer_brand_view"] = "Predictive CLV"
+    at.run()
+    assert_clean(at)
+    assert not [s for s in at.selectbox if s.key == "clv_brand"]
+    assert metrics(at)["Customers"] == fmt_number(fit.customers.height)
     assert brand.name in " ".join(c.value for c in at.caption)
 
 
