@@ -103,9 +103,59 @@ def probe(db: str, page: str) -> dict[str, object]:
             "errors": errors, "elements": len(list(at.main))}  # fmt: skip
 
 
-def _run_probe(db: str, page: str) -> dict[str, object]:
+# Views of a page that run only when opened (tabs with on_change="rerun"): (session-state key, label), in the
+# order a reader would open them. Each is timed when opened after the page's first render ("open_s").
+LAZY_VIEWS: dict[str, tuple[tuple[str, str], ...]] = {
+    "pages/relationships.py": (
+        ("customer_brand_view", "Cohorts"),
+        ("customer_brand_view", "Predictive CLV"),
+        ("relationships_tab", "Influencer–brand"),
+        ("relationships_tab", "Customer–influencer"),
+    ),
+    "pages/profiles.py": (("profiles_tab", "*"),),  # every tab but the first, as the page lists them
+}
+
+
+def _slug(label: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in label.lower()).strip("_").replace("__", "_")
+
+
+def probe_views(db: str, page: str) -> dict[str, object]:
+    """Render a page, then open each of its lazy views in turn (same session, as a reader clicks them)."""
+    os.environ["TRIAD_DB"] = db
+    from streamlit.testing.v1 import AppTest
+
+    import pages._shared  # noqa: F401 - import the app's modules before the clock starts
+
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    sign_in(at, db)
+    at.switch_page(page)
+    at.run()
+    labels = {t.label for t in at.tabs}
+    wanted: list[tuple[str, str]] = []
+    for key, label in LAZY_VIEWS.get(page, ()):
+        wanted += [(key, t.label) for t in list(at.tabs)[1:]] if label == "*" else [(key, label)]
+    views: dict[str, dict[str, float]] = {}
+    errors: list[str] = []
+    for key, label in wanted:
+        if label not in labels:
+            errors.append(f"no view {label!r}")
+            continue
+        at.session_state[key] = label
+        t0 = time.perf_counter()
+        at.run()
+        opened = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        at.run()
+        views[_slug(label)] = {"open_s": opened, "second_s": time.perf_counter() - t0}
+        errors += [e.message for e in at.exception] + [e.value for e in at.error]
+        labels |= {t.label for t in at.tabs}
+    return {"views": views, "errors": errors}
+
+
+def _run_probe(db: str, page: str, flag: str = "--probe") -> dict[str, object]:
     out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.pages", "--probe", db, page],
+        [sys.executable, "-m", "benchmarks.pages", flag, db, page],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -128,6 +178,27 @@ def run(report: Report, db: str, repeat: int) -> None:
         report.add("pages", f"pages.{name}.second_s", statistics.median(r["second_s"] for r in results), "s")
         imports = statistics.median(r["imports_rss_mib"] for r in results)
         memory.append((name, max(r["peak_rss_mib"] for r in results), imports))
+        if page in LAZY_VIEWS:
+            opened = [_run_probe(db, page, "--views") for _ in range(max(1, repeat))]
+            view_errors = sorted({e for r in opened for e in r["errors"]})
+            for view in opened[0]["views"]:
+                runs = [r["views"][view] for r in opened if view in r["views"]]
+                note = "opened after the page's first render"
+                if view_errors:
+                    note += f"; errors: {'; '.join(view_errors)[:100]}"
+                report.add(
+                    "pages",
+                    f"pages.{name}.{view}.open_s",
+                    statistics.median(r["open_s"] for r in runs),
+                    "s",
+                    note,
+                )
+                report.add(
+                    "pages",
+                    f"pages.{name}.{view}.second_s",
+                    statistics.median(r["second_s"] for r in runs),
+                    "s",
+                )
     for name, peak, imports in memory:
         report.add(
             "memory", f"memory.{name}.peak_rss_mib", peak, "MiB", f"after imports alone {imports:.0f} MiB"
@@ -137,5 +208,7 @@ def run(report: Report, db: str, repeat: int) -> None:
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--probe":
         print(json.dumps(probe(sys.argv[2], sys.argv[3])))
+    elif len(sys.argv) == 4 and sys.argv[1] == "--views":
+        print(json.dumps(probe_views(sys.argv[2], sys.argv[3])))
     else:
-        sys.exit("usage: python -m benchmarks.pages --probe DB pages/PAGE.py")
+        sys.exit("usage: python -m benchmarks.pages --probe|--views DB pages/PAGE.py")

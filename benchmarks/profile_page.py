@@ -57,6 +57,14 @@ def main() -> None:
     parser.add_argument("page", help="e.g. pages/overview.py")
     parser.add_argument("--db", required=True)
     parser.add_argument("--top", type=int, default=15)
+    parser.add_argument(
+        "--view",
+        action="append",
+        default=[],
+        metavar="KEY=LABEL",
+        help="then open a lazy view (a tab's session-state key and label) and profile that run instead; "
+        "repeat for nested views, e.g. --view relationships_tab=Influencer–brand",
+    )
     args = parser.parse_args()
     os.environ["TRIAD_DB"] = args.db
     os.chdir(ROOT)
@@ -66,9 +74,20 @@ def main() -> None:
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     sign_in(at, args.db)
     at.switch_page(args.page)
+    stats.clear()  # the sign-in above is not the page's
     t0 = time.perf_counter()
     at.run()
     total = time.perf_counter() - t0
+    if args.view:
+        print(f"{args.page}: first render {total:.3f} s (not profiled below)")
+        for view in args.view:
+            key, _, label = view.partition("=")
+            at.session_state[key] = label
+        stats.clear()
+        t0 = time.perf_counter()
+        at.run()
+        total = time.perf_counter() - t0
+        args.page += " → " + ", ".join(args.view)
     errors = [e.message for e in at.exception]
     print(f"{args.page}: first render {total:.3f} s{'; errors: ' + '; '.join(errors) if errors else ''}")
     for key, (calls, seconds) in sorted(stats.items(), key=lambda kv: -kv[1][1])[: args.top]:

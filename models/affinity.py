@@ -84,29 +84,55 @@ def mention_pattern(aliases: list[str]) -> str:
 def _brand_patterns(store: Store, brand_ids: tuple[int, ...] | None) -> pl.DataFrame:
     where, params = Filters(brand_ids=brand_ids).where({"brand": "brand_id"})
     brands = store.query(f"SELECT brand_id, name, domain FROM brands {where} ORDER BY brand_id", params)  # noqa: S608
+    aliases = [brand_aliases(n, d) for n, d in brands.select("name", "domain").iter_rows()]
     return pl.DataFrame(
         {
             "brand_id": brands["brand_id"].cast(pl.Int32),
             "brand": brands["name"],
-            "pattern": [
-                mention_pattern(brand_aliases(n, d)) for n, d in brands.select("name", "domain").iter_rows()
-            ],
+            "pattern": [mention_pattern(a) for a in aliases],
+            "aliases": aliases,
         },
-        schema={"brand_id": pl.Int32, "brand": pl.String, "pattern": pl.String},
+        schema={
+            "brand_id": pl.Int32,
+            "brand": pl.String,
+            "pattern": pl.String,
+            "aliases": pl.List(pl.String),
+        },
     )
 
 
+def _candidate_pattern(aliases: list[str]) -> str:
+    """A regex (RE2, as DuckDB runs it) matching lower-cased text that holds any alias's first word: every
+    text :func:`mention_pattern` matches does (its words are the alias's, split by whitespace)."""
+    words = sorted({a.split()[0] for a in aliases if a.split()}, key=len, reverse=True)
+    return "|".join(_META.sub(r"\\\1", w) for w in words) or "$^"
+
+
 def brand_mentions(
-    store: Store, filters: Filters, *, influencer_ids: tuple[int, ...] | None = None
+    store: Store,
+    filters: Filters,
+    *,
+    influencer_ids: tuple[int, ...] | None = None,
+    score_prompted: bool = True,
 ) -> pl.DataFrame:
     """Every caption and comment in the date range that mentions one of the filters' brands, with whether it
-    is organic, its text verbatim and its sentiment."""
+    is organic, its text verbatim and its sentiment.
+
+    Captions are scored here (comments were scored when stored); ``score_prompted=False`` leaves sponsored
+    captions unscored (NULL), for callers that only read organic mentions' sentiment."""
     patterns = _brand_patterns(store, filters.brand_ids)
     if patterns.is_empty():
         return pl.DataFrame(schema=MENTION_SCHEMA)
     scope = Filters(start=filters.start, end=filters.end, influencer_ids=influencer_ids)
     post_where, post_params = scope.where({"time": "p.posted_at", "influencer": "a.influencer_id"})
     comment_where, comment_params = scope.where({"time": "c.published_at", "influencer": "a.influencer_id"})
+    # Only texts holding some alias's first word can match (a superset, matched exactly below): DuckDB drops
+    # the rest before they are read into Polars — most captions and comments mention no brand.
+    maybe = _candidate_pattern(patterns["aliases"].explode().to_list())
+    post_where += " AND regexp_matches(lower(p.caption), ?)"
+    comment_where += " AND regexp_matches(lower(c.text), ?)"
+    post_params.append(maybe)
+    comment_params.append(maybe)
     captions = store.query(
         f"""
         SELECT a.influencer_id, i.name AS influencer, 'caption' AS source, p.is_sponsored, p.campaign_id,
@@ -136,7 +162,7 @@ def brand_mentions(
         lowered=pl.col("text").str.to_lowercase()
     )
     found = []
-    for brand_id, brand, pattern in patterns.iter_rows():  # one vectorised regex pass per brand
+    for brand_id, brand, pattern, _ in patterns.iter_rows():  # one vectorised regex pass per brand
         hits = texts.filter(pl.col("lowered").str.contains(pattern))
         if not hits.is_empty():
             found.append(hits.with_columns(brand_id=pl.lit(brand_id, pl.Int32), brand=pl.lit(brand)))
@@ -161,6 +187,8 @@ def brand_mentions(
         return pl.DataFrame(schema=MENTION_SCHEMA)
     frame = frame.cast(MENTION_SCHEMA)  # type: ignore[arg-type]
     captions = frame["source"] == "caption"
+    if not score_prompted:
+        captions = captions & frame["organic"]
     if captions.any():  # captions have no stored score: score them now (comments were scored at ingest)
         scored = score_texts(frame.filter(captions)["text"].to_list())["sentiment"]
         values = frame["sentiment"].to_list()
@@ -175,7 +203,7 @@ def brand_affinity(
 ) -> pl.DataFrame:
     """Per influencer × brand with at least one mention: organic mentions (captions, comments), prompted
     comments and sponsored captions (counted apart), mentions per 100 posts, first/last mention, days since, sentiment; most organic first."""
-    mentions = brand_mentions(store, filters, influencer_ids=influencer_ids)
+    mentions = brand_mentions(store, filters, influencer_ids=influencer_ids, score_prompted=False)
     if mentions.is_empty():
         return pl.DataFrame(
             schema={

@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from polars.testing import assert_series_equal
 
 from models import affinity
 from models import comments as voice
@@ -241,6 +242,35 @@ def test_aliases_and_pattern() -> None:
     pattern = affinity.mention_pattern(["a.b co"])
     frame = pl.DataFrame({"t": ["love a.b  co!", "axb co", "#a.b co"]})
     assert frame["t"].str.contains(pattern).to_list() == [True, False, True]
+
+
+def test_the_database_prefilter_drops_no_mention(demo_db: Path) -> None:
+    """brand_mentions lets DuckDB drop texts without any alias's first word before the exact match; matching
+    every caption and comment of the demo without that prefilter finds the very same mentions."""
+    store = get_store(demo_db)
+    window = Filters(start=dt.date(2026, 5, 1), end=dt.date(2026, 10, 31))
+    found = affinity.brand_mentions(store, window)
+    texts = store.query(
+        "SELECT p.post_id, p.caption AS text, 'caption' AS source FROM posts p "
+        "WHERE p.posted_at >= ? AND p.posted_at < ? AND p.caption IS NOT NULL "
+        "UNION ALL SELECT c.post_id, c.text, 'comment' FROM comments c WHERE c.published_at >= ? AND c.published_at < ?",
+        [window.start, window.end + dt.timedelta(days=1)] * 2,
+    ).with_columns(lowered=pl.col("text").str.to_lowercase())
+    expected = 0
+    for pattern in affinity._brand_patterns(store, None)["pattern"]:
+        expected += texts.filter(pl.col("lowered").str.contains(pattern)).height
+    assert found.height == expected > 20
+    unscored = affinity.brand_mentions(store, window, score_prompted=False)
+    sponsored = unscored.filter((pl.col("source") == "caption") & ~pl.col("organic"))
+    assert sponsored.height > 0 and sponsored["sentiment"].null_count() == sponsored.height
+    organic = pl.col("organic") | (pl.col("source") == "comment")
+    assert_series_equal(unscored.filter(organic)["sentiment"], found.filter(organic)["sentiment"])
+
+
+def test_a_mention_split_over_lines_is_found(empty_db: Path) -> None:
+    store = _store(empty_db)
+    _posts(store, [(1, 1, 0, "all day with my LUMEN\nlabs serum", False, None)])
+    assert affinity.brand_mentions(store, WINDOW)["post_id"].to_list() == [1]
 
 
 def test_no_mentions_gives_an_empty_table(empty_db: Path) -> None:
