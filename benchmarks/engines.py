@@ -10,19 +10,24 @@ on the same store:
   Polars; its read and its compute are reported apart, the comparison uses read + compute (the data lives
   in the store).
 
-``triad_over_fastest`` is Triad's median time over the fastest of the two (target ≤ 1.5). ``results_agree``
-checks the headline column of each against Triad's.
+``triad_over_fastest`` is Triad's median time over the fastest of the two (target ≤ 1.5). The three (and the
+Polars read alone) run in turns after a warm-up call each, at least ``--repeat`` turns and more for quick
+results (see :func:`interleaved_medians`). ``results_agree`` checks the headline column of each against
+Triad's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
+import statistics
+import time
 from collections.abc import Callable
 
 import duckdb
 import polars as pl
 
-from benchmarks.common import Report, median_seconds, ratio
+from benchmarks.common import Report, ratio
 from models import campaigns, customers, profile, relationships
 from models.attribution import default_model_id
 from models.filters import Filters
@@ -284,6 +289,26 @@ def _same(a: pl.Series, b: pl.Series) -> bool:
     return bool(((abs(x - y) <= 1e-6 * (1 + abs(y))) | ((x != x) & (y != y))).all())
 
 
+def interleaved_medians(fns: list[Callable[[], object]], repeat: int) -> list[float]:
+    """Median wall time of each function, run in turns (a, b, c, a, b, c, …) after one warm-up call each, so
+    that a busy moment of the machine falls on all of them alike. Quick functions get more turns — until the
+    slowest has had about a second, at most 25 — because a few milliseconds' noise would otherwise decide a
+    ratio of two millisecond timings."""
+    warm = []
+    for fn in fns:
+        t0 = time.perf_counter()
+        fn()
+        warm.append(time.perf_counter() - t0)
+    turns = max(1, repeat, min(25, math.ceil(1.0 / max(max(warm), 1e-3))))
+    runs: list[list[float]] = [[] for _ in fns]
+    for _ in range(turns):
+        for fn, times in zip(fns, runs, strict=True):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+    return [statistics.median(times) for times in runs]
+
+
 def _case(
     report: Report,
     name: str,
@@ -294,10 +319,7 @@ def _case(
     polars_all: Callable[[], pl.DataFrame],
     headline: Callable[[pl.DataFrame], pl.Series],
 ) -> float | None:
-    triad_s = median_seconds(triad, repeat)
-    duck_s = median_seconds(duck, repeat)
-    polars_s = median_seconds(polars_all, repeat)
-    read_s = median_seconds(polars_read, repeat)
+    triad_s, duck_s, polars_s, read_s = interleaved_medians([triad, duck, polars_all, polars_read], repeat)
     fastest = min(duck_s, polars_s)
     reference = headline(duck())
     same = _same(headline(triad()), reference) and _same(headline(polars_all()), reference)
