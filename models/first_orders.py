@@ -37,7 +37,9 @@ def refresh_first_orders(
     brand); call inside a write transaction. Returns how many customers were recomputed.
 
     Incremental: an order inserted, changed, cancelled or moved to another customer can only change the first
-    order of its customer now and of the customer whose first order it was before — both are recomputed.
+    order of its customer now and of the customer whose first order it was before. The latter (rare: a first
+    order cancelled, moved or re-dated) are recomputed from all their orders; for the others the earlier of
+    their recorded first order and their changed orders is the answer, which needs no pass over the orders.
     """
     if order_ids is None and customer_ids is None:
         if brand_ids is None:
@@ -58,12 +60,19 @@ def refresh_first_orders(
     cur.register("_first_orders_changed", changed)
     cur.register("_first_orders_customers", extra)
     try:
+        # The changed orders as they are now (a lookup by order id, cheap), and the customers whose recorded
+        # first order is one of them (or who were named): only those need all their orders read again.
         cur.execute(
             """
-            CREATE OR REPLACE TEMP TABLE _first_orders_scope AS
-            SELECT customer_id FROM orders SEMI JOIN _first_orders_changed USING (order_id)
-            WHERE customer_id IS NOT NULL
-            UNION
+            CREATE OR REPLACE TEMP TABLE _first_orders_new AS
+            SELECT o.brand_id, o.customer_id, o.order_id, o.ordered_at
+            FROM orders o SEMI JOIN _first_orders_changed USING (order_id)
+            WHERE NOT o.is_test AND NOT o.is_cancelled AND o.customer_id IS NOT NULL
+            """
+        )
+        cur.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE _first_orders_full AS
             SELECT customer_id FROM customer_first_orders SEMI JOIN _first_orders_changed USING (order_id)
             UNION
             SELECT customer_id FROM _first_orders_customers
@@ -73,15 +82,44 @@ def refresh_first_orders(
         cur.unregister("_first_orders_changed")
         cur.unregister("_first_orders_customers")
     try:
+        full = cur.execute("SELECT count(*) FROM _first_orders_full").fetchone()[0]
+        if full:
+            cur.execute(
+                "DELETE FROM customer_first_orders "
+                "WHERE customer_id IN (SELECT customer_id FROM _first_orders_full)"
+            )
+            where = "AND customer_id IN (SELECT customer_id FROM _first_orders_full)"
+            cur.execute(f"INSERT INTO customer_first_orders BY NAME {_FIRST_ORDERS.format(where=where)}")  # noqa: S608
+        # Everyone else keeps their first order unless a changed order comes earlier: their other orders did
+        # not change, and were no earlier than it.
         cur.execute(
-            "DELETE FROM customer_first_orders WHERE customer_id IN (SELECT customer_id FROM _first_orders_scope)"
+            """
+            CREATE OR REPLACE TEMP TABLE _first_orders_merged AS
+            SELECT brand_id, customer_id, arg_min(order_id, (ordered_at, order_id)) AS order_id,
+                   min(ordered_at) AS ordered_at
+            FROM (
+                SELECT * FROM _first_orders_new
+                WHERE customer_id NOT IN (SELECT customer_id FROM _first_orders_full)
+                UNION ALL
+                SELECT f.brand_id, f.customer_id, f.order_id, f.ordered_at FROM customer_first_orders f
+                WHERE f.customer_id IN (SELECT customer_id FROM _first_orders_new)
+                  AND f.customer_id NOT IN (SELECT customer_id FROM _first_orders_full)
+            )
+            GROUP BY brand_id, customer_id
+            """
         )
-        where = "AND customer_id IN (SELECT customer_id FROM _first_orders_scope)"
-        cur.execute(f"INSERT INTO customer_first_orders BY NAME {_FIRST_ORDERS.format(where=where)}")  # noqa: S608
-        row = cur.execute("SELECT count(*) FROM _first_orders_scope").fetchone()
+        cur.execute(
+            "DELETE FROM customer_first_orders WHERE customer_id IN (SELECT customer_id FROM _first_orders_merged)"
+        )
+        cur.execute("INSERT INTO customer_first_orders BY NAME SELECT * FROM _first_orders_merged")
+        row = cur.execute(
+            "SELECT count(*) FROM (SELECT customer_id FROM _first_orders_full "
+            "UNION SELECT customer_id FROM _first_orders_merged)"
+        ).fetchone()
         return int(row[0]) if row else 0
     finally:
-        cur.execute("DROP TABLE IF EXISTS _first_orders_scope")
+        for table in ("_first_orders_new", "_first_orders_full", "_first_orders_merged"):
+            cur.execute(f"DROP TABLE IF EXISTS {table}")  # noqa: S608 - fixed names
 
 
 # For ``triad db check``: rows that differ from a recomputation (0 when the table is up to date).
