@@ -382,12 +382,13 @@ _V8 = """
 -- materialised: "new customers" (overview KPIs and trends) and cohort retention read these rows instead of
 -- aggregating every order. Derived data: models.first_orders.refresh_first_orders rebuilds it, and every
 -- orders writer refreshes it through models.attribution.refresh_attribution (a full or incremental run).
+-- One row per (brand_id, customer_id), by construction (GROUP BY); no PRIMARY KEY: maintaining its index
+-- made a full rebuild of 2M rows take 9 s instead of 3 s. `triad db check` compares it with the orders.
 CREATE TABLE customer_first_orders (
     brand_id      INTEGER NOT NULL,
     customer_id   BIGINT NOT NULL,
     order_id      BIGINT NOT NULL,     -- the first order; the lowest order_id among orders at the same instant
-    ordered_at    TIMESTAMP NOT NULL,
-    PRIMARY KEY (brand_id, customer_id)
+    ordered_at    TIMESTAMP NOT NULL
 );
 INSERT INTO customer_first_orders
 SELECT brand_id, customer_id, arg_min(order_id, (ordered_at, order_id)), min(ordered_at)
@@ -411,6 +412,9 @@ MIGRATIONS: tuple[Migration, ...] = (
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
+
+# Tables derived from others and rebuilt by Triad (never upserted): they declare no key (see _V8).
+DERIVED_TABLES: tuple[str, ...] = ("customer_first_orders",)
 
 # Tables in load order (parents before children); used by `db info`, the demo loader and exports.
 TABLES: tuple[str, ...] = (
