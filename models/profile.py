@@ -262,7 +262,11 @@ def post_engagement(
     if filters.start is not None:
         time_clause += " AND p.posted_at >= ?"
         params.append(_day_start(filters.start))
-    params += [WINDOW_POSTS, end - dt.timedelta(days=WINDOW_DAYS), end - dt.timedelta(days=CADENCE_DAYS)]
+    window_start = end - dt.timedelta(days=WINDOW_DAYS)
+    if window_only:
+        params += [WINDOW_POSTS, window_start, end - dt.timedelta(days=CADENCE_DAYS)]
+        return _with_emv(con.execute(_window_posts_sql(scope, time_clause, key), params).pl(), card)
+    params += [WINDOW_POSTS, window_start, end - dt.timedelta(days=CADENCE_DAYS)]
     frame = con.execute(
         f"""
         WITH acc AS (
@@ -304,6 +308,75 @@ def post_engagement(
         params,
     ).pl()
     return _with_emv(frame, card)
+
+
+_POST_COLUMNS = """
+    post_id, influencer_id, account_id, platform, handle, posted_at, post_type, is_sponsored,
+    campaign_id, sponsored, likes, comments, shares, saves, views, followers, followers_date,
+    likes + comments AS interactions,
+    CASE WHEN followers > 0 THEN (likes + comments) / followers END AS er_followers,
+    CASE WHEN views > 0 THEN (likes + comments) / views END AS er_views,
+    CASE WHEN followers > 0 AND (shares IS NOT NULL OR saves IS NOT NULL)
+         THEN (likes + comments + coalesce(shares, 0) + coalesce(saves, 0)) / followers END AS full_er,
+    window_rank, in_window, in_cadence
+"""
+
+
+def _window_posts_sql(scope: str, time_clause: str, key: str) -> str:
+    """:func:`post_engagement` with ``window_only``: the window's posts are picked first, from the posts' ids and
+    dates alone, and only they are read in full and joined to the follower snapshots (a quarter of the
+    roster's posts on the large store). Parameters: the scope's, the time clause's, the window's post count
+    and start, the cadence start."""
+    return f"""
+        WITH acc AS (
+            SELECT a.account_id, a.influencer_id, a.platform, a.handle FROM accounts a {scope}
+        ),
+        ranks AS (
+            SELECT p.post_id, row_number() OVER (PARTITION BY {key} ORDER BY p.posted_at DESC, p.post_id DESC)
+                       AS window_rank
+            FROM posts p JOIN acc USING (account_id)
+            WHERE {time_clause}
+            QUALIFY window_rank <= ? OR p.posted_at >= ?
+        ),
+        p AS (
+            SELECT p.post_id, acc.influencer_id, p.account_id, acc.platform, acc.handle, p.posted_at, p.post_type,
+                   p.likes, p.comments, p.shares, p.saves, p.views, p.is_sponsored, p.campaign_id,
+                   (p.is_sponsored OR p.campaign_id IS NOT NULL) AS sponsored, r.window_rank
+            FROM posts p JOIN acc USING (account_id) JOIN ranks r USING (post_id)
+        ),
+        first_days AS (SELECT account_id, min(posted_at)::DATE AS first_day FROM p GROUP BY account_id),
+        snapshots AS (  -- the latest snapshot on or before a post: from the account's first window post on,
+                        -- or the account's last one before it (the ASOF join sorts only these)
+            SELECT s.account_id, s.snapshot_date, s.followers
+            FROM account_snapshots s JOIN first_days f USING (account_id)
+            WHERE s.snapshot_date >= f.first_day
+            UNION ALL
+            SELECT s.account_id, max(s.snapshot_date), arg_max(s.followers, s.snapshot_date)
+            FROM account_snapshots s JOIN first_days f USING (account_id)
+            WHERE s.snapshot_date < f.first_day
+            GROUP BY s.account_id
+        ),
+        same_day AS (  -- daily snapshots: most posts have one from their own day (a hash join, no sort)
+            SELECT p.post_id, s.followers, s.snapshot_date
+            FROM p JOIN snapshots s ON s.account_id = p.account_id AND s.snapshot_date = CAST(p.posted_at AS DATE)
+        ),
+        other_day AS (  -- the rest take the latest earlier snapshot
+            SELECT r.post_id, s.followers, s.snapshot_date
+            FROM (SELECT post_id, account_id, posted_at FROM p ANTI JOIN same_day USING (post_id)) r
+            ASOF LEFT JOIN (
+                SELECT * FROM snapshots
+                WHERE account_id IN (SELECT account_id FROM p ANTI JOIN same_day USING (post_id))
+            ) s ON r.account_id = s.account_id AND CAST(r.posted_at AS DATE) >= s.snapshot_date
+        ),
+        with_followers AS (
+            SELECT p.*, f.followers, f.snapshot_date AS followers_date, true AS in_window,
+                   p.posted_at >= ? AS in_cadence
+            FROM p JOIN (SELECT * FROM same_day UNION ALL SELECT * FROM other_day) f USING (post_id)
+        )
+        SELECT {_POST_COLUMNS}
+        FROM with_followers
+        ORDER BY {key}, posted_at DESC, post_id DESC
+    """  # noqa: S608 - the scope is built by Filters.where with ? parameters; key is a fixed name
 
 
 def _with_emv(posts: pl.DataFrame, card: RateCard) -> pl.DataFrame:

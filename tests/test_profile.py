@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
 from models.demo import build_demo
 from models.filters import Filters
@@ -531,3 +532,32 @@ def test_demo_profile_matches_roster(demo1: duckdb.DuckDBPyConnection, demo_rost
     for influencer_id in (1, 57, 150, 300):
         profile = influencer_profile(demo1, influencer_id, rate_card=card)
         assert_same_row(profile.metrics, rows[influencer_id])
+
+
+def _engagement_in_full(con: duckdb.DuckDBPyConnection, filters: Filters, window_by: str) -> pl.DataFrame:
+    """The window's posts the long way: every post ranked and joined to the snapshots, then filtered."""
+    every = post_engagement(con, filters, window_by=window_by)
+    return every.filter(pl.col("in_window"))
+
+
+@pytest.mark.parametrize("window_by", ["influencer", "account"])
+def test_window_posts_picked_first_are_the_same_posts(tmp_path: Path, demo_db: Path, window_by: str) -> None:
+    """post_engagement(window_only=True) picks the window's posts before reading them and finds followers by
+    same-day snapshot, else the latest earlier one; with gaps in the snapshots (days and whole months missing,
+    an account's snapshots all older than its window) it gives the rows of the long way."""
+    path = tmp_path / "gaps.duckdb"
+    path.write_bytes(demo_db.read_bytes())
+    store = get_store(path)
+    with store.transaction() as cur:
+        cur.execute("DELETE FROM account_snapshots WHERE day(snapshot_date) % 3 = 0")
+        cur.execute("DELETE FROM account_snapshots WHERE month(snapshot_date) = 9 AND account_id % 2 = 0")
+        cur.execute(
+            "DELETE FROM account_snapshots WHERE account_id = (SELECT min(account_id) FROM accounts) "
+            "AND snapshot_date >= DATE '2026-05-01'"
+        )
+    with store.connect() as cur:
+        for filters in (Filters(), Filters(start=dt.date(2026, 8, 1), end=dt.date(2026, 10, 15))):
+            quick = post_engagement(cur, filters, window_by=window_by, window_only=True)
+            assert quick.height > 100 and quick["followers"].null_count() < quick.height
+            assert_frame_equal(quick, _engagement_in_full(cur, filters, window_by))
+    store.close()
