@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -454,6 +455,18 @@ def leakage_flags(
         {"brand": "c.brand_id", "campaign": "c.campaign_id", "influencer": "d.influencer_id"}
     )
     coupon_pattern = "|".join(s.replace(".", r"\.") for s in COUPON_SITES)
+    # The orders to read, as constants DuckDB pushes into the scan of 20M orders: the codes' brands, and
+    # (orders are stored in time order, so whole row groups are skipped) from the earliest campaign start on
+    # when every code's campaign has one. Inside the query these were subqueries, evaluated as joins.
+    brands, since = con.execute(
+        f"""
+        SELECT list(DISTINCT c.brand_id), CASE WHEN count(*) = count(c.start_date) THEN min(c.start_date) END
+        FROM promo_codes pc JOIN deals d ON d.deal_id = pc.deal_id JOIN campaigns c ON c.campaign_id = d.campaign_id
+        {where} AND pc.kind = 'influencer'
+        """,  # noqa: S608 - the WHERE clause comes from Filters, values are parameters
+        params,
+    ).fetchone() or ([], None)
+    brand_list = ", ".join(str(int(b)) for b in brands or []) or "NULL"
     sql = f"""
     WITH codes AS (
         SELECT pc.brand_id, pc.code, d.deal_id, d.campaign_id, d.influencer_id, i.name AS influencer,
@@ -470,11 +483,7 @@ def leakage_flags(
         LEFT JOIN customers cu ON cu.customer_id = o.customer_id
         WHERE NOT o.is_test AND NOT o.is_cancelled AND o.promo_code IS NOT NULL
           AND (k.start_date IS NULL OR o.ordered_at >= k.start_date)  -- redemptions since the campaign began
-          -- the same rows, read cheaply: only the codes' brands, and (orders are stored in time order) only
-          -- from the earliest campaign start on when every code's campaign has one
-          AND o.brand_id IN (SELECT brand_id FROM codes)
-          AND o.ordered_at >= coalesce((SELECT min(start_date) FROM codes
-                                        HAVING count(*) = count(start_date)), TIMESTAMP '0001-01-01')
+          AND o.brand_id IN ({brand_list}) AND o.ordered_at >= ?  -- the same rows, read cheaply (see above)
     ),
     clicked AS (
         SELECT DISTINCT deal_id, visitor_key FROM link_clicks WHERE deal_id IN (SELECT deal_id FROM codes)
@@ -502,7 +511,8 @@ def leakage_flags(
            coalesce(r.reach, 0)::DOUBLE AS reach
     FROM codes k LEFT JOIN per_deal pd USING (deal_id) LEFT JOIN reach r USING (deal_id)
     """  # noqa: S608 - fixed SQL fragments; values are ? parameters
-    frame = con.execute(sql, [*params, coupon_pattern]).pl()  # noqa: S608 - fixed SQL with parameters
+    first_day = dt.datetime.combine(since, dt.time()) if since else dt.datetime(1, 1, 1)
+    frame = con.execute(sql, [*params, coupon_pattern, first_day]).pl()  # noqa: S608 - fixed SQL, parameters
     return (
         frame.with_columns(
             coupon_share=pl.when(pl.col("redemptions") > 0)
@@ -517,23 +527,33 @@ def leakage_flags(
             flag_reach=(pl.col("reach") > 0) & (pl.col("redemptions") > pl.col("max_plausible")),
         )
         .with_columns(flagged=pl.col("flag_coupon_site") | pl.col("flag_reach"))
-        .sort("flagged", "coupon_site_no_click", descending=True)
+        .sort(["flagged", "coupon_site_no_click", "deal_id"], descending=[True, True, False])
     )
 
 
 def leakage_evidence(con: duckdb.DuckDBPyConnection, deal_id: int) -> pl.DataFrame:
     """The redemptions of a deal's code that came from coupon sites without a click on the creator's link."""
+    return leakage_evidence_of(con, [deal_id]).drop("deal_id")
+
+
+def leakage_evidence_of(con: duckdb.DuckDBPyConnection, deal_ids: Sequence[int]) -> pl.DataFrame:
+    """:func:`leakage_evidence` of several deals in one pass over their brands' orders, with ``deal_id``."""
     coupon_pattern = "|".join(s.replace(".", r"\.") for s in COUPON_SITES)
+    ids = [int(d) for d in deal_ids]
+    brands = con.execute(
+        "SELECT list(DISTINCT brand_id) FROM promo_codes WHERE list_contains(?, deal_id)", [ids]
+    ).fetchone()
+    brand_list = ", ".join(str(int(b)) for b in (brands[0] if brands and brands[0] else [])) or "NULL"
     return con.execute(
-        """
-        SELECT o.order_id, o.external_order_id, o.ordered_at, o.promo_code, o.referrer, o.gross
+        f"""
+        SELECT pc.deal_id, o.order_id, o.external_order_id, o.ordered_at, o.promo_code, o.referrer, o.gross
         FROM promo_codes pc JOIN orders o ON o.brand_id = pc.brand_id AND upper(o.promo_code) = pc.code
         LEFT JOIN customers cu ON cu.customer_id = o.customer_id
-        WHERE pc.deal_id = ? AND NOT o.is_test AND NOT o.is_cancelled AND o.promo_code IS NOT NULL
-          AND o.brand_id IN (SELECT brand_id FROM promo_codes WHERE deal_id = ?)  -- one brand's orders only
+        WHERE list_contains(?, pc.deal_id) AND NOT o.is_test AND NOT o.is_cancelled AND o.promo_code IS NOT NULL
+          AND o.brand_id IN ({brand_list})  -- the deals' brands' orders only (a constant, pushed into the scan)
           AND regexp_matches(lower(coalesce(o.referrer, '')), ?)
           AND NOT EXISTS (SELECT 1 FROM link_clicks k WHERE k.deal_id = pc.deal_id AND k.visitor_key = cu.customer_key)
-        ORDER BY o.ordered_at
-        """,
-        [deal_id, deal_id, coupon_pattern],
+        ORDER BY pc.deal_id, o.ordered_at, o.order_id
+        """,  # noqa: S608 - brand ids are integers from the store; values are parameters
+        [ids, coupon_pattern],
     ).pl()

@@ -280,9 +280,11 @@ def campaign_detail(
     posts = campaigns.campaign_posts(con, only)
     lift = {m: campaigns.campaign_lift(con, campaign_id, metric=m) for m in ("orders", "revenue")}
     leakage = campaigns.leakage_flags(con, only)
+    flagged = leakage.filter("flag_coupon_site")["deal_id"].to_list()
+    found = campaigns.leakage_evidence_of(con, flagged) if flagged else None
     evidence = {
-        int(deal_id): campaigns.leakage_evidence(con, int(deal_id))
-        for deal_id in leakage.filter("flag_coupon_site")["deal_id"].to_list()
+        int(deal_id): found.filter(pl.col("deal_id") == deal_id).drop("deal_id")  # type: ignore[union-attr]
+        for deal_id in flagged
     }
     today = as_of or dt.datetime.now(dt.UTC).date()
     return CampaignDetail(

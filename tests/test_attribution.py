@@ -19,6 +19,7 @@ from models.campaigns import (
     deal_performance,
     funnel,
     leakage_evidence,
+    leakage_evidence_of,
     leakage_flags,
 )
 from models.filters import Filters
@@ -188,6 +189,12 @@ def test_leakage_flags_coupon_site_redemptions_without_clicks(fixture_db: Path) 
     assert evidence["order_id"].to_list() == [11, 12, 13]
     ben = flags.filter(pl.col("deal_id") == 101).row(0, named=True)
     assert not ben["flagged"]
+    with get_store(fixture_db).connect() as cur:  # several deals in one pass: each deal's own rows
+        both = leakage_evidence_of(cur, [100, 101])
+        one_campaign = leakage_flags(cur, Filters(campaign_ids=(ava["campaign_id"],)))
+    assert both.filter(pl.col("deal_id") == 100).drop("deal_id").equals(evidence)
+    assert both.filter(pl.col("deal_id") == 101).is_empty()
+    assert one_campaign.filter(pl.col("deal_id") == 100).row(0, named=True) == ava  # the per-campaign read
 
 
 def test_leakage_reach_flag(fixture_db: Path) -> None:
