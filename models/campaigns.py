@@ -537,23 +537,47 @@ def leakage_evidence(con: duckdb.DuckDBPyConnection, deal_id: int) -> pl.DataFra
 
 
 def leakage_evidence_of(con: duckdb.DuckDBPyConnection, deal_ids: Sequence[int]) -> pl.DataFrame:
-    """:func:`leakage_evidence` of several deals in one pass over their brands' orders, with ``deal_id``."""
+    """:func:`leakage_evidence` of several deals in one pass over their brands' orders, with ``deal_id``.
+
+    The redemptions :func:`leakage_flags` counts as coupon-site ones without a click: since the campaign began,
+    neither test nor cancelled, a coupon site in the referrer, no click on the deal's link by the customer."""
     coupon_pattern = "|".join(s.replace(".", r"\.") for s in COUPON_SITES)
     ids = [int(d) for d in deal_ids]
-    brands = con.execute(
-        "SELECT list(DISTINCT brand_id) FROM promo_codes WHERE list_contains(?, deal_id)", [ids]
-    ).fetchone()
-    brand_list = ", ".join(str(int(b)) for b in (brands[0] if brands and brands[0] else [])) or "NULL"
+    brands, since = con.execute(
+        """
+        SELECT list(DISTINCT pc.brand_id), CASE WHEN count(*) = count(c.start_date) THEN min(c.start_date) END
+        FROM promo_codes pc JOIN deals d USING (deal_id) JOIN campaigns c ON c.campaign_id = d.campaign_id
+        WHERE list_contains(?, pc.deal_id) AND pc.kind = 'influencer'
+        """,
+        [ids],
+    ).fetchone() or ([], None)
+    brand_list = ", ".join(str(int(b)) for b in brands or []) or "NULL"
+    first_day = dt.datetime.combine(since, dt.time()) if since else dt.datetime(1, 1, 1)
     return con.execute(
         f"""
-        SELECT pc.deal_id, o.order_id, o.external_order_id, o.ordered_at, o.promo_code, o.referrer, o.gross
-        FROM promo_codes pc JOIN orders o ON o.brand_id = pc.brand_id AND upper(o.promo_code) = pc.code
-        LEFT JOIN customers cu ON cu.customer_id = o.customer_id
-        WHERE list_contains(?, pc.deal_id) AND NOT o.is_test AND NOT o.is_cancelled AND o.promo_code IS NOT NULL
-          AND o.brand_id IN ({brand_list})  -- the deals' brands' orders only (a constant, pushed into the scan)
-          AND regexp_matches(lower(coalesce(o.referrer, '')), ?)
-          AND NOT EXISTS (SELECT 1 FROM link_clicks k WHERE k.deal_id = pc.deal_id AND k.visitor_key = cu.customer_key)
-        ORDER BY pc.deal_id, o.ordered_at, o.order_id
+        WITH codes AS (
+            SELECT pc.deal_id, pc.brand_id, pc.code, c.start_date
+            FROM promo_codes pc JOIN deals d USING (deal_id) JOIN campaigns c ON c.campaign_id = d.campaign_id
+            WHERE list_contains(?, pc.deal_id) AND pc.kind = 'influencer'
+        ),
+        coupon_redemptions AS (
+            SELECT k.deal_id, o.order_id, o.external_order_id, o.ordered_at, o.promo_code, o.referrer, o.gross,
+                   o.customer_id
+            FROM codes k JOIN orders o ON o.brand_id = k.brand_id AND upper(o.promo_code) = k.code
+            WHERE NOT o.is_test AND NOT o.is_cancelled AND o.promo_code IS NOT NULL
+              AND (k.start_date IS NULL OR o.ordered_at >= k.start_date)
+              -- the same rows, read cheaply: constants DuckDB pushes into the scan (see leakage_flags)
+              AND o.brand_id IN ({brand_list}) AND o.ordered_at >= ?
+              AND regexp_matches(lower(coalesce(o.referrer, '')), ?)
+        ),
+        clicked AS (
+            SELECT DISTINCT deal_id, visitor_key FROM link_clicks WHERE list_contains(?, deal_id)
+        )
+        SELECT r.deal_id, r.order_id, r.external_order_id, r.ordered_at, r.promo_code, r.referrer, r.gross
+        FROM coupon_redemptions r
+        LEFT JOIN customers cu ON cu.customer_id = r.customer_id
+        ANTI JOIN clicked cl ON cl.deal_id = r.deal_id AND cl.visitor_key = cu.customer_key
+        ORDER BY r.deal_id, r.ordered_at, r.order_id
         """,  # noqa: S608 - brand ids are integers from the store; values are parameters
-        [ids, coupon_pattern],
+        [ids, first_day, coupon_pattern, ids],
     ).pl()

@@ -56,7 +56,8 @@ VALUES
  (3, 1, 't', '3', 3, '2026-03-12 10:00', 180, 20, 0, 60, 'AVA10', 'spring', 'ben', NULL, false, false),
  (4, 1, 't', '4', 4, '2026-03-15 10:00', 54, 6, 0, 20, 'WELCOME10', 'Spring', 'BEN', NULL, false, false),
  (5, 1, 't', '5', 5, '2026-05-20 10:00', 70, 0, 0, 25, NULL, 'spring', 'ben', NULL, false, false),
- (6, 1, 't', '6', 6, '2026-02-20 10:00', 90, 10, 0, 30, 'AVA10', NULL, NULL, NULL, false, false),
+ (6, 1, 't', '6', 6, '2026-02-20 10:00', 90, 10, 0, 30, 'AVA10', NULL, NULL, 'https://www.retailmenot.com/old',
+  false, false),  -- before the campaign: neither counted nor listed as leakage
  (7, 1, 't', '7', 1, '2026-03-20 10:00', 27, 3, 0, 9, 'AVA10', NULL, NULL, NULL, false, false),
  (8, 1, 't', '8', 1, '2026-03-21 10:00', 1, 0, 0, 0, 'AVA10', NULL, NULL, NULL, true, false),
  (9, 1, 't', '9', 2, '2026-03-22 10:00', 50, 5, 50, 10, 'AVA10', NULL, NULL, NULL, false, true),
@@ -397,3 +398,14 @@ def test_refresh_for_campaign_credits_a_code_added_later(fixture_db: Path) -> No
     assert 50 not in _attributed(fixture_db, "code>link:30d")
     refresh_for_campaign(store, 10)
     assert _attributed(fixture_db, "code>link:30d")[50] == (3, "code", False)
+
+
+def test_leakage_evidence_lists_what_the_flags_count(fixture_db: Path) -> None:
+    """Every deal's evidence rows are exactly the coupon-site redemptions without a click its flag counts."""
+    with get_store(fixture_db).connect() as cur:
+        flags = leakage_flags(cur)
+        counted = flags.filter(pl.col("coupon_site_no_click") > 0)
+        evidence = leakage_evidence_of(cur, counted["deal_id"].to_list())
+    assert counted.height > 0
+    rows = evidence.group_by("deal_id").len()
+    assert dict(rows.iter_rows()) == dict(counted.select("deal_id", "coupon_site_no_click").iter_rows())
