@@ -380,19 +380,33 @@ def influencer_brand(
         {contact_where} AND x.brand_id IS NOT NULL AND x.occurred_at < ?
         GROUP BY ALL
     ),
+    sponsored_posts AS (
+        SELECT sl.influencer_id, sl.brand_id, p.post_id, p.account_id, p.posted_at::DATE AS day,
+               p.likes + p.comments AS interactions
+        FROM posts p
+        JOIN accounts a USING (account_id)
+        JOIN (SELECT DISTINCT campaign_id, influencer_id, brand_id FROM sel) sl
+          ON sl.campaign_id = p.campaign_id AND sl.influencer_id = a.influencer_id
+        {platform_where}
+    ),
+    -- followers when posted: the snapshot of the post's day (daily snapshots: a hash join), else the latest
+    -- earlier one (an ASOF join over those posts' accounts only — it sorts its whole right side)
+    same_day AS (
+        SELECT q.post_id, sn.followers
+        FROM sponsored_posts q JOIN account_snapshots sn ON sn.account_id = q.account_id AND sn.snapshot_date = q.day
+    ),
+    other_day AS (
+        SELECT q.post_id, sn.followers
+        FROM (SELECT * FROM sponsored_posts ANTI JOIN same_day USING (post_id)) q
+        ASOF LEFT JOIN (
+            SELECT account_id, snapshot_date, followers FROM account_snapshots
+            WHERE account_id IN (SELECT account_id FROM sponsored_posts ANTI JOIN same_day USING (post_id))
+        ) sn ON sn.account_id = q.account_id AND q.day >= sn.snapshot_date
+    ),
     sponsored AS (
-        SELECT influencer_id, brand_id, count(*) AS sponsored_posts, median(er) AS sponsored_er
-        FROM (
-            SELECT sl.influencer_id, sl.brand_id,
-                   (p.likes + p.comments)::DOUBLE / nullif(sn.followers, 0) AS er
-            FROM posts p
-            JOIN accounts a USING (account_id)
-            JOIN (SELECT DISTINCT campaign_id, influencer_id, brand_id FROM sel) sl
-              ON sl.campaign_id = p.campaign_id AND sl.influencer_id = a.influencer_id
-            ASOF LEFT JOIN account_snapshots sn
-              ON sn.account_id = p.account_id AND p.posted_at::DATE >= sn.snapshot_date
-            {platform_where}
-        )
+        SELECT q.influencer_id, q.brand_id, count(*) AS sponsored_posts,
+               median(q.interactions::DOUBLE / nullif(f.followers, 0)) AS sponsored_er
+        FROM sponsored_posts q JOIN (SELECT * FROM same_day UNION ALL SELECT * FROM other_day) f USING (post_id)
         GROUP BY ALL
     ),
     pairs AS (
