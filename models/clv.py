@@ -25,18 +25,53 @@ year counts as much as one today) and future value only (what the customer has s
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import math
 import os
+import types
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import polars as pl
-from scipy.optimize import minimize
-from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
+
+
+# SciPy is imported on the first fit, not with the module: it takes ~0.5 s, and the pages that import this
+# module (relationships, settings) mostly draw views that fit nothing.
+@functools.cache
+def _scipy() -> tuple[types.ModuleType, types.ModuleType]:
+    import scipy.optimize
+    import scipy.special
+
+    return scipy.optimize, scipy.special
+
+
+def minimize(*args: Any, **kwargs: Any) -> Any:  # noqa: ANN401 - scipy.optimize.minimize
+    return _scipy()[0].minimize(*args, **kwargs)
+
+
+def betaln(a: Any, b: Any) -> Any:  # noqa: ANN401 - scipy.special ufuncs take and give scalars or arrays
+    return _scipy()[1].betaln(a, b)
+
+
+def digamma(x: Any) -> Any:  # noqa: ANN401
+    return _scipy()[1].digamma(x)
+
+
+def expit(x: Any) -> Any:  # noqa: ANN401
+    return _scipy()[1].expit(x)
+
+
+def gammaln(x: Any) -> Any:  # noqa: ANN401
+    return _scipy()[1].gammaln(x)
+
+
+def hyp2f1(a: Any, b: Any, c: Any, z: Any) -> Any:  # noqa: ANN401
+    return _scipy()[1].hyp2f1(a, b, c, z)
+
 
 log = logging.getLogger(__name__)
 
