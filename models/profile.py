@@ -484,8 +484,11 @@ def bootstrap_by_group(
 
 
 # -- aggregates ----------------------------------------------------------------------------------------------
-def _summarise(posts: pl.DataFrame, key: str) -> pl.DataFrame:
-    """Window aggregates per ``key`` from the posts of the window (``in_window`` already applied)."""
+def _summarise(posts: pl.DataFrame, key: str, *, with_interval: bool = True) -> pl.DataFrame:
+    """Window aggregates per ``key`` from the posts of the window (``in_window`` already applied).
+
+    ``with_interval=False`` leaves the bootstrap interval of the median ER out (NULL): 2,000 resamples per
+    group, for views that do not show it."""
     er = pl.col("er_followers")
     summary = posts.group_by(key).agg(
         posts_window=pl.len().cast(pl.Int64),
@@ -504,10 +507,16 @@ def _summarise(posts: pl.DataFrame, key: str) -> pl.DataFrame:
         emv_window=pl.when(pl.col("emv").count() > 0).then(pl.col("emv").sum()),
         emv_median_post=pl.col("emv").median(),
     )
-    ci = bootstrap_by_group(posts, key, "er_followers").rename(
-        {"ci_low": "er_ci_low", "ci_high": "er_ci_high"}
-    )
-    return summary.join(ci, on=key, how="left").with_columns(
+    if with_interval:
+        ci = bootstrap_by_group(posts, key, "er_followers").rename(
+            {"ci_low": "er_ci_low", "ci_high": "er_ci_high"}
+        )
+        summary = summary.join(ci, on=key, how="left")
+    else:
+        summary = summary.with_columns(
+            er_ci_low=pl.lit(None, pl.Float64), er_ci_high=pl.lit(None, pl.Float64)
+        )
+    return summary.with_columns(
         cadence_per_week=pl.col("posts_cadence") / (CADENCE_DAYS / 7.0),
         comments_per_like=pl.when(pl.col("likes_window") > 0).then(
             pl.col("comments_window") / pl.col("likes_window")
@@ -693,10 +702,12 @@ def roster_metrics(
     *,
     as_of: dt.date | None = None,
     rate_card: RateCard | None = None,
+    with_interval: bool = True,
 ) -> pl.DataFrame:
     """One row per influencer in scope with every profile metric (see :data:`DEFINITIONS`).
 
     Influencers without posts or snapshots are listed with NULL figures (and a cadence of 0).
+    ``with_interval=False``: ``er_ci_low``/``er_ci_high`` are NULL (the roster table does not show them).
     """
     day = resolve_as_of(con, filters, as_of)
     card = rate_card if rate_card is not None else load_rate_card()
@@ -706,7 +717,7 @@ def roster_metrics(
         params,
     ).pl()
     posts = post_engagement(con, filters, as_of=day, rate_card=card, window_by="influencer", window_only=True)
-    summary = _summarise(posts, "influencer_id")
+    summary = _summarise(posts, "influencer_id", with_interval=with_interval)
     accounts = _account_followers(con, filters, day)
 
     known = pl.col("followers").is_not_null()

@@ -1177,7 +1177,7 @@ def roster_table(
     today (UTC, or ``today``): the roster is a working list, not a report on the past.
     """
     today = today or _today()
-    metrics = roster_metrics(con, filters)
+    metrics = roster_metrics(con, filters, with_interval=False)  # the table shows no ER interval
     deal_where, deal_params = filters.where({"brand": "c.brand_id", "campaign": "c.campaign_id"})
     contact_brand, contact_params = _brand_interactions(filters)
     ids = metrics.select("influencer_id")

@@ -561,3 +561,13 @@ def test_window_posts_picked_first_are_the_same_posts(tmp_path: Path, demo_db: P
             assert quick.height > 100 and quick["followers"].null_count() < quick.height
             assert_frame_equal(quick, _engagement_in_full(cur, filters, window_by))
     store.close()
+
+
+def test_roster_metrics_without_the_interval_are_the_same_metrics(demo_db: Path) -> None:
+    with get_store(demo_db).connect() as cur:
+        full = roster_metrics(cur)
+        lean = roster_metrics(cur, with_interval=False)
+    assert full["er_ci_low"].null_count() < full.height  # intervals exist where there are posts
+    assert lean["er_ci_low"].null_count() == lean["er_ci_high"].null_count() == lean.height
+    assert_frame_equal(lean.drop("er_ci_low", "er_ci_high"), full.drop("er_ci_low", "er_ci_high"))
+    assert lean.columns == full.columns
