@@ -335,8 +335,12 @@ def _metrics_for(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(every account's metrics, for the percentiles; the accounts in scope, judged)."""
     # peers: every account in the store over the same dates; the other filters only choose who is judged
-    everyone = account_metrics(
-        con, Filters(start=filters.start, end=filters.end), as_of=day, rate_card=rate_card
+    everyone = account_metrics(  # no ER intervals: the signals use medians and percentiles only
+        con,
+        Filters(start=filters.start, end=filters.end),
+        as_of=day,
+        rate_card=rate_card,
+        with_interval=False,
     )
     where, params = _account_scope(filters)
     scope = con.execute(f"SELECT a.account_id FROM accounts a {where}", params).pl()  # noqa: S608

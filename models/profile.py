@@ -634,13 +634,16 @@ def account_metrics(
     *,
     as_of: dt.date | None = None,
     rate_card: RateCard | None = None,
+    with_interval: bool = True,
 ) -> pl.DataFrame:
-    """One row per account: followers, tier, growth, and the window figures over the account's own window."""
+    """One row per account: followers, tier, growth, and the window figures over the account's own window.
+
+    ``with_interval=False``: ``er_ci_low``/``er_ci_high`` are NULL (peer percentiles do not need them)."""
     day = resolve_as_of(con, filters, as_of)
     card = rate_card if rate_card is not None else load_rate_card()
     posts = post_engagement(con, filters, as_of=day, rate_card=card, window_by="account", window_only=True)
     followers = _account_followers(con, filters, day)
-    summary = _summarise(posts, "account_id")
+    summary = _summarise(posts, "account_id", with_interval=with_interval)
     out = followers.join(summary, on="account_id", how="left").with_columns(
         pl.col("posts_window", "posts_cadence", "sponsored_posts_window", "organic_posts_window").fill_null(
             0
