@@ -347,6 +347,19 @@ def _level_score(value: str, *, worst_first: str) -> str:
     """  # noqa: S608 - fixed names
 
 
+def _cell_score(value: str, *, worst_first: str) -> str:
+    """:func:`_level_score` from per-(recency, frequency) cells (``sized``: customers per cell, n per
+    partition) instead of one row per customer: the same scores."""
+    return f"""
+        SELECT brand_id, currency, {value},
+               (1 + (5 * (2 * coalesce(sum(sum(customers)) OVER (PARTITION BY brand_id, currency
+                                                                  ORDER BY {value} {worst_first}
+                                                                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
+                          + sum(customers))) // (2 * any_value(n)))::TINYINT AS score
+        FROM sized GROUP BY brand_id, currency, {value}
+    """  # noqa: S608 - fixed names
+
+
 def _segments_sql(where: str) -> str:
     """Every customer of the filters with recency, frequency, revenue and the R and F scores (no M score):
     the customers the segment and churn views count. Parameters: the filter's, the day after ``as_of``,
@@ -446,19 +459,44 @@ def segment_views(
         empty = pl.DataFrame(schema=_SEGMENT_COLUMNS)
         return SegmentViews(summarise_segments(empty), 0, 0, empty)
     where, params = filters.where({"brand": "o.brand_id", "time": "o.ordered_at"})
+    # Each customer's recency, frequency and revenue (the one pass over the orders), kept for the top list;
+    # everything else is counted per (recency, frequency) cell — tens of thousands of rows, not millions.
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _segment_scores AS {_segments_sql(where)}",  # noqa: S608
-        [*params, _next_day(as_of), as_of],
+        f"""
+        CREATE OR REPLACE TEMP TABLE _segment_customers AS
+        SELECT o.brand_id, o.customer_id, o.currency,
+               date_diff('day', max(o.ordered_at)::DATE, ?::DATE) AS recency_days,
+               count(*) AS frequency, sum(o.gross - o.refunded)::DOUBLE AS monetary_total
+        FROM orders o
+        {where} AND {_VALID} AND o.ordered_at < ?
+        GROUP BY o.brand_id, o.customer_id, o.currency
+        """,  # noqa: S608 - the WHERE clause comes from Filters, values are parameters
+        [as_of, *params, _next_day(as_of)],
     )
     try:
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _segment_cells AS
+            WITH cells AS (
+                SELECT brand_id, currency, recency_days, frequency, count(*) AS customers,
+                       sum(monetary_total) AS revenue
+                FROM _segment_customers GROUP BY ALL
+            ),
+            sized AS (SELECT *, sum(customers) OVER (PARTITION BY brand_id, currency) AS n FROM cells),
+            r AS ({_cell_score("recency_days", worst_first="DESC")}),
+            f AS ({_cell_score("frequency", worst_first="")})
+            SELECT s.*, r.score AS r_score, f.score AS f_score
+            FROM sized s JOIN r USING (brand_id, currency, recency_days) JOIN f USING (brand_id, currency, frequency)
+            """  # noqa: S608 - fixed names
+        )
         grid = segment_grid().select("r_score", "f_score", "segment").to_arrow()
         con.register("_segment_grid", grid)
         try:
             counts = con.execute(
                 """
-                SELECT s.currency, g.segment, count(*) AS customers, sum(s.monetary_total) AS revenue,
-                       count(*) FILTER (WHERE s.recency_days >= ?) AS at_risk_of_churning
-                FROM _segment_scores s JOIN _segment_grid g USING (r_score, f_score)
+                SELECT c.currency, g.segment, sum(c.customers) AS customers, sum(c.revenue) AS revenue,
+                       coalesce(sum(c.customers) FILTER (WHERE c.recency_days >= ?), 0) AS at_risk_of_churning
+                FROM _segment_cells c JOIN _segment_grid g USING (r_score, f_score)
                 GROUP BY ALL
                 """,
                 [churn_days],
@@ -466,12 +504,19 @@ def segment_views(
         finally:
             con.unregister("_segment_grid")
         top_rows = con.execute(
-            "SELECT * FROM _segment_scores WHERE recency_days >= ? "
-            "ORDER BY monetary_total DESC, customer_id LIMIT ?",
+            """
+            SELECT t.brand_id, t.customer_id, t.currency, t.recency_days, t.frequency, t.monetary_total,
+                   c.r_score, c.f_score
+            FROM (SELECT * FROM _segment_customers WHERE recency_days >= ?
+                  ORDER BY monetary_total DESC, customer_id LIMIT ?) t
+            JOIN _segment_cells c USING (brand_id, currency, recency_days, frequency)
+            ORDER BY t.monetary_total DESC, t.customer_id
+            """,
             [churn_days, top],
         ).pl()
     finally:
-        con.execute("DROP TABLE IF EXISTS _segment_scores")
+        con.execute("DROP TABLE IF EXISTS _segment_customers")
+        con.execute("DROP TABLE IF EXISTS _segment_cells")
     customers_scored = int(counts["customers"].sum()) if counts.height else 0
     at_risk = int(counts["at_risk_of_churning"].sum()) if counts.height else 0
     return SegmentViews(
