@@ -33,7 +33,7 @@ import polars as pl
 import pyarrow as pa
 
 from models.filters import MetricDefinition
-from models.first_orders import refresh_first_orders
+from models.first_orders import refresh_first_orders, refresh_order_date_bounds
 from models.store import Store, upsert
 
 log = logging.getLogger(__name__)
@@ -314,13 +314,14 @@ def refresh_attribution(
 
     After a sync or an import, pass the ``order_ids`` it inserted or changed: only those orders and their
     customers' orders are re-attributed (see :func:`run_attribution`), which equals a full rebuild.
-    Each customer's first order (``customer_first_orders``, :mod:`models.first_orders`) is refreshed first, the
-    same way.
+    Each customer's first order and each brand's order date bounds (:mod:`models.first_orders`) are refreshed
+    first, the same way.
     """
     with store.connect() as cur:
         models = registered_models(cur) or [DEFAULT_MODEL]
     with store.transaction() as cur:  # derived from the orders alone, like the attribution below
         refresh_first_orders(cur, brand_ids=brand_ids, order_ids=order_ids, customer_ids=customer_ids)
+        refresh_order_date_bounds(cur, brand_ids=brand_ids, order_ids=order_ids)
     results = []
     for model in models:
         with store.transaction() as cur:

@@ -576,10 +576,19 @@ def brands(source: Source) -> list[Brand]:
 
 
 def data_date_bounds(source: Source) -> tuple[dt.date, dt.date] | None:
-    """The first and last order date in the store (test orders left out), or None without orders."""
+    """The first and last order date in the store (test orders left out), or None without orders.
+
+    Read from ``order_date_bounds`` (each brand's, kept by every orders writer: models.first_orders); from the
+    orders themselves when that table is empty but orders exist (written by hand, not refreshed yet)."""
     with _cursor(source) as cur:
         row = cur.execute(
-            "SELECT min(ordered_at)::DATE, max(ordered_at)::DATE FROM orders WHERE NOT is_test"
+            """
+            SELECT min(first_at)::DATE, max(last_at)::DATE FROM order_date_bounds
+            HAVING count(*) > 0 OR NOT EXISTS (SELECT 1 FROM orders WHERE NOT is_test)
+            UNION ALL
+            SELECT min(ordered_at)::DATE, max(ordered_at)::DATE FROM orders WHERE NOT is_test
+              AND NOT EXISTS (SELECT 1 FROM order_date_bounds)
+            """
         ).fetchone()
     if not row or row[0] is None:
         return None

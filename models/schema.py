@@ -395,6 +395,20 @@ SELECT brand_id, customer_id, arg_min(order_id, (ordered_at, order_id)), min(ord
 FROM orders
 WHERE NOT is_test AND NOT is_cancelled AND customer_id IS NOT NULL
 GROUP BY brand_id, customer_id;
+-- Each brand's first and last order (test orders left out): the date pickers' bounds on every page, without
+-- reading every order's date. Derived and refreshed like customer_first_orders.
+CREATE TABLE order_date_bounds (
+    brand_id        INTEGER NOT NULL,
+    first_order_id  BIGINT NOT NULL,
+    first_at        TIMESTAMP NOT NULL,
+    last_order_id   BIGINT NOT NULL,
+    last_at         TIMESTAMP NOT NULL
+);
+INSERT INTO order_date_bounds
+SELECT brand_id, arg_min(order_id, (ordered_at, order_id)), min(ordered_at),
+       arg_max(order_id, (ordered_at, order_id)), max(ordered_at)
+FROM orders WHERE NOT is_test
+GROUP BY brand_id;
 """
 
 
@@ -408,13 +422,17 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "customer contacts in clear, for workspaces that opt in", _V5),
     Migration(6, "who sees what: sign-in fields on users, brand shortlists, influencer consent ledger", _V6),
     Migration(7, "audience voice: comments on posts with language and sentiment, pseudonymous authors", _V7),
-    Migration(8, "performance: each customer's first valid order per brand, materialised", _V8),
+    Migration(
+        8,
+        "performance: each customer's first valid order per brand and each brand's order dates, materialised",
+        _V8,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
 
 # Tables derived from others and rebuilt by Triad (never upserted): they declare no key (see _V8).
-DERIVED_TABLES: tuple[str, ...] = ("customer_first_orders",)
+DERIVED_TABLES: tuple[str, ...] = ("customer_first_orders", "order_date_bounds")
 
 # Tables in load order (parents before children); used by `db info`, the demo loader and exports.
 TABLES: tuple[str, ...] = (
@@ -443,4 +461,5 @@ TABLES: tuple[str, ...] = (
     "consents",
     "comments",
     "customer_first_orders",
+    "order_date_bounds",
 )

@@ -9,8 +9,8 @@ check the rules cover every table.)
 
 What a brand viewer of brands *B* sees:
 
-* brands, campaigns, promo codes, customers (and their first orders), orders, link clicks, attributed orders,
-  shortlists: rows of *B*;
+* brands, campaigns, promo codes, customers (and their first orders), orders (and their date bounds), link
+  clicks, attributed orders, shortlists: rows of *B*;
 * deals and deliverables of *B*'s campaigns only — never the fees other brands pay;
 * influencers *B* works with (a deal in one of its campaigns) or has shortlisted, with the agency's private
   fields (e-mail, phone, notes, owner, custom fields) blanked; their accounts and follower history; their
@@ -104,6 +104,7 @@ RULES: dict[str, str] = {
     "link_clicks": "brand_id IN {B}",
     "attributed_orders": "brand_id IN {B}",
     "customer_first_orders": "brand_id IN {B}",
+    "order_date_bounds": "brand_id IN {B}",
     "shortlists": "brand_id IN {B}",
     "interactions": "brand_id IN {B}",
     "deals": "campaign_id IN (SELECT campaign_id FROM _scope_campaigns)",

@@ -39,7 +39,7 @@ from typing import TypeVar
 import duckdb
 import polars as pl
 
-from models.first_orders import STALE_FIRST_ORDERS_SQL
+from models.first_orders import STALE_DATE_BOUNDS_SQL, STALE_FIRST_ORDERS_SQL
 from models.schema import LATEST_VERSION, MIGRATIONS, TABLES
 
 log = logging.getLogger(__name__)
@@ -545,6 +545,7 @@ INTEGRITY_CHECKS: tuple[IntegrityCheck, ...] = (
         "comments without post", "SELECT count(*) FROM comments c ANTI JOIN posts p USING (post_id)"
     ),
     IntegrityCheck("customer first orders out of date (run `triad attribution run`)", STALE_FIRST_ORDERS_SQL),
+    IntegrityCheck("order date bounds out of date (run `triad attribution run`)", STALE_DATE_BOUNDS_SQL),
 )
 
 

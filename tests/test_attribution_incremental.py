@@ -9,8 +9,14 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from models import overview
 from models.attribution import AttributionModel, refresh_attribution, run_attribution
-from models.first_orders import STALE_FIRST_ORDERS_SQL, refresh_first_orders
+from models.first_orders import (
+    STALE_DATE_BOUNDS_SQL,
+    STALE_FIRST_ORDERS_SQL,
+    refresh_first_orders,
+    refresh_order_date_bounds,
+)
 from models.store import get_store
 
 COLUMNS = "model_id, order_id, brand_id, campaign_id, deal_id, influencer_id, method, anchor_at, ordered_at, " \
@@ -164,3 +170,35 @@ def test_refresh_attribution_keeps_first_orders_current(demo_db: Path, tmp_path:
     with store.connect() as cur:
         assert cur.execute(STALE_FIRST_ORDERS_SQL).fetchone()[0] == 0
     store.close()
+
+
+def test_incremental_date_bounds_equal_a_full_rebuild(demo_db: Path, tmp_path: Path) -> None:
+    """Each brand's first and last order (the pages' date bounds) after a sync: widened by new orders, and
+    recomputed where a recorded bound itself changed (here: a brand's last order became a test order)."""
+    path = tmp_path / "bounds.duckdb"
+    shutil.copy(demo_db, path)
+    store = get_store(path)
+    with store.transaction() as cur:
+        assert cur.execute(STALE_DATE_BOUNDS_SQL).fetchone()[0] == 0  # the demo load derived it
+        before = cur.execute("SELECT * FROM order_date_bounds ORDER BY brand_id").pl()
+        touched = _sync(cur)
+        late = cur.execute(
+            "UPDATE orders SET ordered_at = (SELECT max(last_at) FROM order_date_bounds) + INTERVAL 5 DAY "
+            "WHERE order_id = ? RETURNING order_id",
+            [touched[0]],
+        ).fetchall()
+        tested = cur.execute(
+            "UPDATE orders SET is_test = true WHERE order_id = "
+            "(SELECT last_order_id FROM order_date_bounds ORDER BY brand_id DESC LIMIT 1) RETURNING order_id"
+        ).fetchall()
+        assert cur.execute(STALE_DATE_BOUNDS_SQL).fetchone()[0] > 0
+        refresh_order_date_bounds(cur, order_ids=[*touched, *(r[0] for r in late + tested)])
+        assert cur.execute(STALE_DATE_BOUNDS_SQL).fetchone()[0] == 0
+        after = cur.execute("SELECT * FROM order_date_bounds ORDER BY brand_id").pl()
+        shown = overview.data_date_bounds(cur)
+        truth = cur.execute(
+            "SELECT min(ordered_at)::DATE, max(ordered_at)::DATE FROM orders WHERE NOT is_test"
+        )
+        assert shown == truth.fetchone()
+    store.close()
+    assert not after.equals(before)
