@@ -157,9 +157,10 @@ def display_frame(rows: pl.DataFrame) -> pl.DataFrame:
             return fmt_money(low, currency)
         return f"{fmt_money(low, currency)}–{fmt_money(high, currency)}"
 
+    texts: dict[tuple, str] = {}  # prices repeat (rate card × tier): format each once
     prices = [
-        price(r["price_low"], r["price_high"], r["price_currency"])
-        for r in rows.select("price_low", "price_high", "price_currency").iter_rows(named=True)
+        texts[r] if r in texts else texts.setdefault(r, price(*r))
+        for r in rows.select("price_low", "price_high", "price_currency").iter_rows()
     ]
     return rows.select(
         "name",
@@ -343,8 +344,10 @@ def timeline_figure(timeline: pl.DataFrame) -> go.Figure:
 
 # -- small formatters -------------------------------------------------------------------------------------
 def money_text(frame: pl.DataFrame, column: str) -> list[str]:
+    texts: dict[tuple, str] = {}  # fees repeat across deals: format each amount once
     return [
-        fmt_money(v, c) for v, c in zip(frame[column].to_list(), frame["currency"].to_list(), strict=True)
+        texts[key] if key in texts else texts.setdefault(key, fmt_money(*key))
+        for key in zip(frame[column].to_list(), frame["currency"].to_list(), strict=True)
     ]
 
 
