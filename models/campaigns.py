@@ -106,24 +106,10 @@ def _ratio(num: str, den: str) -> str:
     return f"CASE WHEN ({den}) > 0 THEN ({num}) / ({den}) END"
 
 
-def deal_performance(
-    con: duckdb.DuckDBPyConnection, filters: Filters = Filters(), *, model_id: str | None = None
-) -> pl.DataFrame:
-    """One row per deal (campaign × influencer): spend, conversions, reach and every cost ratio.
-
-    Filters: brand, campaign, influencer; a date range keeps campaigns that overlap it (their whole results).
-    """
-    model = model_id or default_model_id(con)
-    where, params = filters.where(
-        {"brand": "c.brand_id", "campaign": "c.campaign_id", "influencer": "d.influencer_id"}
-    )
-    if filters.start is not None:
-        where += " AND coalesce(c.end_date, DATE '9999-12-31') >= ?"
-        params.append(filters.start)
-    if filters.end is not None:
-        where += " AND coalesce(c.start_date, DATE '0001-01-01') <= ?"
-        params.append(filters.end)
-    sql = f"""
+def _deals_sql(where: str) -> str:
+    """The deals of ``where`` with their spend, conversions and reach (CTE ``base``); parameters: the WHERE
+    clause's, then the attribution model. Shared by :func:`deal_performance` and :func:`campaign_summary`."""
+    return f"""
     WITH sel AS (
         SELECT d.deal_id, d.campaign_id, d.influencer_id, d.stage, d.fee, d.product_cost, d.commission_rate,
                c.brand_id, c.name AS campaign, c.status, c.start_date, c.end_date, c.currency, i.name AS influencer
@@ -172,6 +158,19 @@ def deal_performance(
         FROM sel s LEFT JOIN conv cv USING (deal_id) LEFT JOIN reach r USING (deal_id)
         LEFT JOIN clicks k USING (deal_id)
     )
+    """  # noqa: S608 - fixed SQL fragments; values are ? parameters
+
+
+def deal_performance(
+    con: duckdb.DuckDBPyConnection, filters: Filters = Filters(), *, model_id: str | None = None
+) -> pl.DataFrame:
+    """One row per deal (campaign × influencer): spend, conversions, reach and every cost ratio.
+
+    Filters: brand, campaign, influencer; a date range keeps campaigns that overlap it (their whole results).
+    """
+    model = model_id or default_model_id(con)
+    where, params = _deal_where(filters)
+    select = f"""
     SELECT *,
            {_ratio("spend * 1000", "views")} AS cpm,
            {_ratio("spend", "engagements")} AS cpe,
@@ -183,49 +182,83 @@ def deal_performance(
            {_ratio("link_orders::DOUBLE", "clicks")} AS conversion_rate
     FROM base
     ORDER BY campaign_id, revenue DESC, deal_id
-    """  # noqa: S608 - fixed SQL fragments; values are ? parameters
+    """  # noqa: S608 - fixed SQL fragments
+    sql = _deals_sql(where) + select
     return con.execute(sql, [*params, model]).pl()
+
+
+_SUMS = (
+    "spend",
+    "orders",
+    "revenue",
+    "discounts",
+    "refunds",
+    "cost_of_goods",
+    "new_customers",
+    "returning_customers",
+    "link_orders",
+    "code_orders",
+    "posts",
+    "views",
+    "posts_without_views",
+    "engagements",
+    "clicks",
+)
+_SUMMARY_TYPES = {
+    "spend": pl.Float64,
+    "orders": pl.Int64,
+    "revenue": pl.Float64,
+    "discounts": pl.Float64,
+    "refunds": pl.Float64,
+    "cost_of_goods": pl.Float64,
+    "new_customers": pl.Int64,
+    "returning_customers": pl.Int64,
+    "link_orders": pl.Int64,
+    "code_orders": pl.Int64,
+    "posts": pl.Int64,
+    "views": pl.Decimal(38, 0),
+    "posts_without_views": pl.Int64,
+    "engagements": pl.Decimal(38, 0),
+    "clicks": pl.Int64,
+    "deals": pl.UInt32,
+    "paid_deals": pl.UInt32,
+}
 
 
 def campaign_summary(
     con: duckdb.DuckDBPyConnection, filters: Filters = Filters(), *, model_id: str | None = None
 ) -> pl.DataFrame:
-    """One row per campaign: status, dates, spend, conversions, reach and the cost ratios."""
-    deals = deal_performance(con, filters, model_id=model_id)
-    sums = [
-        "spend",
-        "orders",
-        "revenue",
-        "discounts",
-        "refunds",
-        "cost_of_goods",
-        "new_customers",
-        "returning_customers",
-        "link_orders",
-        "code_orders",
-        "posts",
-        "views",
-        "posts_without_views",
-        "engagements",
-        "clicks",
-    ]
-    keys = ["campaign_id", "brand_id", "campaign", "status", "start_date", "end_date", "currency"]
-    out = deals.group_by("campaign_id").agg(
-        [pl.col(c).sum() for c in sums]
-        + [pl.col("deal_id").count().alias("deals"), pl.col("spend").gt(0).sum().alias("paid_deals")]
-    )
+    """One row per campaign: status, dates, spend, conversions, reach and the cost ratios.
+
+    The sums of :func:`deal_performance` per campaign, added up in the same DuckDB statement (one pass)."""
+    model = model_id or default_model_id(con)
+    where, params = _deal_where(filters)
+    keys = "campaign_id, brand_id, campaign, status, start_date, end_date, currency"
     if filters.influencer_ids is None:
         # every campaign in scope, also those without a deal yet (they show with zeros)
-        listed = _campaigns_in_scope(con, filters)
+        listed_where, listed_params = _campaign_where(filters)
+        listed = "SELECT c.campaign_id, c.brand_id, c.name AS campaign, c.status, c.start_date, c.end_date, "
+        listed += f"c.currency FROM campaigns c {listed_where}"
     else:
-        listed = deals.select(keys).unique(subset="campaign_id")
-    out = listed.join(out, on="campaign_id", how="left").with_columns(
-        [pl.col(c).fill_null(0) for c in [*sums, "deals", "paid_deals"]]
-    )
+        listed, listed_params = f"SELECT DISTINCT {keys} FROM base", []  # noqa: S608 - fixed names
+    sums = ", ".join(f"sum({c}) AS {c}" for c in _SUMS)
+    coalesced = ", ".join(f"coalesce(p.{c}, 0) AS {c}" for c in (*_SUMS, "deals", "paid_deals"))
+    tail = f""",
+    per_campaign AS (
+        SELECT campaign_id, {sums}, count(deal_id) AS deals, count(*) FILTER (WHERE spend > 0) AS paid_deals
+        FROM base GROUP BY campaign_id
+    ),
+    listed AS ({listed})
+    SELECT l.*, {coalesced}
+    FROM listed l LEFT JOIN per_campaign p USING (campaign_id)
+    """  # noqa: S608 - fixed SQL fragments; values are ? parameters
+    sql = _deals_sql(where) + tail
+    out = con.execute(sql, [*params, model, *listed_params]).pl().cast(_SUMMARY_TYPES)  # type: ignore[arg-type]
     return _with_ratios(out).sort("start_date", "campaign_id", descending=[True, False], nulls_last=True)
 
 
-def _campaigns_in_scope(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
+def _campaign_where(filters: Filters) -> tuple[str, list[object]]:
+    """Campaigns of the brand and campaign filters that overlap the date range (campaigns without dates do)."""
     where, params = filters.where({"brand": "c.brand_id", "campaign": "c.campaign_id"})
     if filters.start is not None:
         where += " AND coalesce(c.end_date, DATE '9999-12-31') >= ?"
@@ -233,13 +266,21 @@ def _campaigns_in_scope(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.
     if filters.end is not None:
         where += " AND coalesce(c.start_date, DATE '0001-01-01') <= ?"
         params.append(filters.end)
-    return con.execute(
-        f"""
-        SELECT c.campaign_id, c.brand_id, c.name AS campaign, c.status, c.start_date, c.end_date, c.currency
-        FROM campaigns c {where}
-        """,  # noqa: S608 - filters become ? parameters
-        params,
-    ).pl()
+    return where, params
+
+
+def _deal_where(filters: Filters) -> tuple[str, list[object]]:
+    """Deals of the brand, campaign and influencer filters whose campaign overlaps the date range."""
+    where, params = filters.where(
+        {"brand": "c.brand_id", "campaign": "c.campaign_id", "influencer": "d.influencer_id"}
+    )
+    if filters.start is not None:
+        where += " AND coalesce(c.end_date, DATE '9999-12-31') >= ?"
+        params.append(filters.start)
+    if filters.end is not None:
+        where += " AND coalesce(c.start_date, DATE '0001-01-01') <= ?"
+        params.append(filters.end)
+    return where, params
 
 
 def _with_ratios(frame: pl.DataFrame) -> pl.DataFrame:
