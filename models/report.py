@@ -247,8 +247,14 @@ def campaign_detail(
     *,
     model_id: str | None = None,
     as_of: dt.date | None = None,
+    evidence: bool = True,
 ) -> CampaignDetail:
-    """One campaign's whole results (not cut by a date range) under the model in use (or ``model_id``)."""
+    """One campaign's whole results (not cut by a date range) under the model in use (or ``model_id``).
+
+    ``evidence=False`` leaves out the leakage evidence (the orders behind each coupon-site flag), which reads
+    the brand's orders again: the page loads it when its reader opens it (:func:`leakage_evidence_by_deal`),
+    and :func:`with_evidence` adds it to a detail for the report.
+    """
     row = con.execute(
         "SELECT c.name, c.brand_id, b.name, c.status, c.objective, c.start_date, c.end_date, c.currency, "
         "c.budget::DOUBLE FROM campaigns c JOIN brands b USING (brand_id) WHERE c.campaign_id = ?",
@@ -273,19 +279,11 @@ def campaign_detail(
     totals: dict[str, object] = {key: 0 for key in _TOTAL_KEYS}
     if summary.height:
         totals = summary.row(0, named=True)
-    span = con.execute(
-        "SELECT min(ordered_at)::DATE, max(ordered_at)::DATE FROM orders WHERE brand_id = ?", [brand_id]
-    ).fetchone()
-    first_order_day, latest_order_day = span if span else (None, None)
+    span = campaigns.brand_order_span(con, int(brand_id))  # read once: the lifts below use it too
+    first_order_day, latest_order_day = span.first_day, span.last_day
     posts = campaigns.campaign_posts(con, only)
-    lift = {m: campaigns.campaign_lift(con, campaign_id, metric=m) for m in ("orders", "revenue")}
+    lift = campaigns.campaign_lifts(con, campaign_id, metrics=("orders", "revenue"), span=span)
     leakage = campaigns.leakage_flags(con, only)
-    flagged = leakage.filter("flag_coupon_site")["deal_id"].to_list()
-    found = campaigns.leakage_evidence_of(con, flagged) if flagged else None
-    evidence = {
-        int(deal_id): found.filter(pl.col("deal_id") == deal_id).drop("deal_id")  # type: ignore[union-attr]
-        for deal_id in flagged
-    }
     today = as_of or dt.datetime.now(dt.UTC).date()
     return CampaignDetail(
         campaign_id=campaign_id,
@@ -314,14 +312,34 @@ def campaign_detail(
             model_id=model.model_id,
         ),  # fmt: skip
         posts=posts,
-        funnel=campaigns.funnel(con, only, model_id=model.model_id),
+        funnel=campaigns.funnel_of(summary),
         lift=lift,
         lift_note=None if lift["orders"] else lift_unavailable_reason(start, latest_order_day),
         lift_caveat=lift_caveat(lift["orders"], first_order_day),
         leakage=leakage,
-        evidence=evidence,
+        evidence=leakage_evidence_by_deal(con, leakage) if evidence else {},
         deliverables=campaign_deliverables(con, campaign_id, as_of=today),
     )
+
+
+def leakage_evidence_by_deal(
+    con: duckdb.DuckDBPyConnection, leakage: pl.DataFrame
+) -> dict[int, pl.DataFrame]:
+    """The evidence of the coupon-site flags of ``leakage`` (rows of campaigns.leakage_flags), per deal, in one
+    pass over the orders. A reach flag has no order rows behind it."""
+    flagged = [int(d) for d in leakage.filter("flag_coupon_site")["deal_id"].to_list()]
+    if not flagged:
+        return {}
+    found = campaigns.leakage_evidence_of(con, flagged)
+    return {deal_id: found.filter(pl.col("deal_id") == deal_id).drop("deal_id") for deal_id in flagged}
+
+
+def with_evidence(con: duckdb.DuckDBPyConnection, detail: CampaignDetail) -> CampaignDetail:
+    """``detail`` with the evidence of every coupon-site flag (a detail made with ``evidence=False``)."""
+    missing = set(detail.leakage.filter("flag_coupon_site")["deal_id"].to_list()) - set(detail.evidence)
+    if not missing:
+        return detail
+    return replace(detail, evidence=leakage_evidence_by_deal(con, detail.leakage))
 
 
 def revenue_and_spend_per_day(

@@ -15,7 +15,7 @@ import re
 import polars as pl
 import streamlit as st
 
-from models import campaigns, report
+from models import campaigns, overview, report
 from models.attribution import PRECEDENCES, AttributionModel, set_default_model
 from models.filters import Filters
 from models.formatting import fmt_money, fmt_number
@@ -29,6 +29,7 @@ FLASH_KEY = "campaigns_flash"
 PENDING_KEY = "campaigns_reattribute"
 WINDOW_KEY = "campaigns_window"
 PRECEDENCE_KEY = "campaigns_precedence"
+EVIDENCE_KEY = "campaigns_evidence_"  # + deal id: a flagged code's evidence expander (loaded when opened)
 HIGHLIGHT = "background-color: #fde8e8"
 CHART_CONFIG = {"displayModeBar": False}
 # Streamlit's own currency formats for sortable money columns; other currencies show plain amounts.
@@ -65,12 +66,18 @@ def load_model_in_use(path: str, version: tuple[int, ...]) -> tuple[report.Model
 def load_detail(
     path: str, version: tuple[int, ...], campaign_id: int, today: dt.date
 ) -> report.CampaignDetail:
+    with _store_at(path).connect() as cur:  # the leakage evidence is loaded when its expander opens
+        return report.campaign_detail(cur, campaign_id, as_of=today, evidence=False)
+
+
+@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
+def load_evidence(path: str, version: tuple[int, ...], deal_id: int) -> pl.DataFrame:
     with _store_at(path).connect() as cur:
-        return report.campaign_detail(cur, campaign_id, as_of=today)
+        return campaigns.leakage_evidence(cur, deal_id)
 
 
 def clear_caches() -> None:
-    for loader in (load_campaign_list, load_model_in_use, load_detail):
+    for loader in (load_campaign_list, load_model_in_use, load_detail, load_evidence):
         loader.clear()
 
 
@@ -305,7 +312,7 @@ def influencer_section(detail: report.CampaignDetail) -> None:
     )
 
 
-def leakage_section(detail: report.CampaignDetail) -> None:
+def leakage_section(detail: report.CampaignDetail, path: str, version: tuple[int, ...]) -> None:
     st.markdown("#### Promo-code leakage", help=report.definition_text("leakage"))
     if detail.leakage.is_empty():
         st.caption("No influencer promo codes in this campaign, so none can leak.")
@@ -322,8 +329,9 @@ def leakage_section(detail: report.CampaignDetail) -> None:
         )
     data, config = shown_table(detail.leakage, report.LEAKAGE_COLUMNS, detail.currency, flag="flagged")
     st.dataframe(data, hide_index=True, width="stretch", column_config=config, key="campaign_leakage")
+    if flagged.height:
+        st.caption("Open a flagged code below to list the orders behind its flag (read when opened).")
     for row in flagged.iter_rows(named=True):
-        evidence = detail.evidence.get(int(row["deal_id"]))
         reasons = []
         if row["flag_coupon_site"]:
             reasons.append(f"{row['coupon_site_no_click']} redemptions from coupon sites without a click")
@@ -332,9 +340,20 @@ def leakage_section(detail: report.CampaignDetail) -> None:
                 f"{fmt_number(row['redemptions'])} redemptions against {fmt_number(row['max_plausible'])} "
                 f"plausible from a reach of {fmt_number(row['reach'])}"
             )
-        with st.expander(f"Evidence · {row['influencer']} · {row['code']}: {'; '.join(reasons)}"):
-            if evidence is None or evidence.is_empty():
+        label = f"Evidence · {row['influencer']} · {row['code']}: {'; '.join(reasons)}"
+        if not row["flag_coupon_site"]:
+            with st.expander(label):
                 st.caption("The reach flag has no order rows behind it: it compares the counts above.")
+            continue
+        # The orders behind a coupon-site flag are read when the reader opens its expander, not on every run.
+        box = st.expander(label, key=f"{EVIDENCE_KEY}{row['deal_id']}", on_change="rerun")
+        if box.open is False:
+            continue
+        with box:
+            with st.spinner("Reading the redemptions behind the flag…"):
+                evidence = load_evidence(path, version, int(row["deal_id"]))
+            if evidence.is_empty():
+                st.caption("No redemption of this code came from a coupon site without a click any more.")
                 continue
             data, config = shown_table(evidence, report.EVIDENCE_COLUMNS, detail.currency)
             st.dataframe(data, hide_index=True, width="stretch", column_config=config)
@@ -357,21 +376,26 @@ def deliverables_section(detail: report.CampaignDetail) -> None:
     st.dataframe(data, hide_index=True, width="stretch", column_config=config, key="campaign_deliverables")
 
 
-def _report_html(detail: report.CampaignDetail, fresh: object) -> str:
-    return report.render_report_html(detail, fresh_latest=fresh.latest, fresh_syncs=fresh.syncs)  # type: ignore[attr-defined]
+def _report_html(detail: report.CampaignDetail, path: str) -> str:
+    """The report, built on the download click (outside the script run): with the data's freshness and the
+    leakage evidence, which the screen loads only when asked."""
+    store = _store_at(path)
+    fresh = overview.data_freshness(store, [detail.brand_id])
+    with store.connect() as cur:
+        complete = report.with_evidence(cur, detail)
+    return report.render_report_html(complete, fresh_latest=fresh.latest, fresh_syncs=fresh.syncs)
 
 
-def _report_pdf(detail: report.CampaignDetail, fresh: object) -> bytes:
-    return report.report_pdf(_report_html(detail, fresh))
+def _report_pdf(detail: report.CampaignDetail, path: str) -> bytes:
+    return report.report_pdf(_report_html(detail, path))
 
 
-def report_downloads(detail: report.CampaignDetail, path: str, version: tuple[int, ...]) -> None:
+def report_downloads(detail: report.CampaignDetail, path: str) -> None:
     st.markdown("#### Share")
-    fresh = shared.load_freshness(path, version, Filters(brand_ids=(detail.brand_id,)))
     left, right = st.columns(2)
     left.download_button(
         "Download the report (HTML)",
-        data=functools.partial(_report_html, detail, fresh),  # built on click, not on every run
+        data=functools.partial(_report_html, detail, path),  # built on click, not on every run
         file_name=f"{slug(detail.name)}-report.html",
         mime="text/html",
         on_click="ignore",
@@ -382,7 +406,7 @@ def report_downloads(detail: report.CampaignDetail, path: str, version: tuple[in
     if report.chromium_path():
         right.download_button(
             "Download the report (PDF)",
-            data=functools.partial(_report_pdf, detail, fresh),
+            data=functools.partial(_report_pdf, detail, path),
             file_name=f"{slug(detail.name)}-report.pdf",
             mime="application/pdf",
             on_click="ignore",

@@ -3,9 +3,10 @@
 The list shows the campaigns of the sidebar's brands that run at some point in its date range; the detail
 shows the selected campaign's whole run: KPIs, conversions and revenue per day with the posts marked,
 cumulative revenue against spend, the funnel, lift, the per-influencer table (sortable, CSV), promo-code
-leakage with its evidence, deliverables, and the shareable report. Every number comes from models.campaigns
-through models.report.campaign_detail under the attribution model in use, whose window and precedence can
-be changed here (that re-attributes the whole history). Definitions sit behind each (?) and at the bottom.
+leakage with its evidence (read when a flagged code is opened), deliverables, and the shareable report.
+Every number comes from models.campaigns through models.report.campaign_detail under the attribution model
+in use, whose window and precedence can be changed here (that re-attributes the whole history). Definitions
+sit behind each (?) and at the bottom.
 """
 
 from __future__ import annotations
@@ -71,9 +72,9 @@ def render() -> None:
     parts.lift_section(detail)
     parts.influencer_section(detail)
     lookalikes.campaign_lookalikes(path, version, detail)
-    parts.leakage_section(detail)
+    parts.leakage_section(detail, path, version)
     parts.deliverables_section(detail)
-    parts.report_downloads(detail, path, version)
+    parts.report_downloads(detail, path)
     parts.definitions(model)
 
 
